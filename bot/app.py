@@ -1,0 +1,121 @@
+"""Composition root: one aiohttp server, the store, the dispatcher and every channel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from adapters.base import Adapter
+from adapters.web.adapter import WebAdapter
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.engines.base import Engines
+from storage.database import upgrade
+from storage.sql_store import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+class Omnivox:
+    """Builds everything from settings; `start()` makes it serve, `stop()` winds it down."""
+
+    def __init__(self, settings: Settings, engines: Engines | None = None) -> None:
+        if engines is None:
+            from bot.engines.registry import build_engines
+
+            engines = build_engines(settings)
+        self.settings = settings
+        self.engines = engines
+        self.store = SqlStore.from_url(settings.database_url)
+        self.dispatcher = Dispatcher(self.store, engines, settings)
+        self.web_app = web.Application(client_max_size=settings.max_media_bytes + 1024 * 1024)
+        self.adapters: list[Adapter] = [WebAdapter(settings, self.dispatcher, self.store)]
+        self.adapters += self._platform_adapters()
+        for adapter in self.adapters:
+            self.dispatcher.add_adapter(adapter)
+            self.web_app.add_routes(adapter.routes())
+        self.web_app.router.add_get("/healthz", self.healthz)
+        self._warming: asyncio.Task[None] | None = None
+        self.started_at: float | None = None
+
+    def _platform_adapters(self) -> list[Adapter]:
+        found: list[Adapter] = []
+        if self.settings.telegram_enabled:
+            from adapters.telegram.adapter import TelegramAdapter
+
+            found.append(TelegramAdapter(self.settings, self.dispatcher))
+        if self.settings.whatsapp_enabled:
+            from adapters.whatsapp.adapter import WhatsAppAdapter
+
+            found.append(WhatsAppAdapter(self.settings, self.dispatcher))
+        return found
+
+    async def start(self) -> None:
+        """Migrate, start channels, resume unfinished work; models warm in the background."""
+        self.started_at = time.monotonic()
+        await asyncio.to_thread(upgrade, self.settings.database_url)
+        if self.settings.warm_engines:
+            self._warming = asyncio.create_task(self._warm(), name="omnivox-warm-up")
+        for adapter in self.adapters:
+            await adapter.start()
+        await self.dispatcher.start()
+
+    async def stop(self) -> None:
+        for adapter in reversed(self.adapters):
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping the %s channel failed", adapter.platform)
+        await self.dispatcher.stop()
+        if self._warming is not None:
+            self._warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._warming
+        await self.store.close()
+
+    async def _warm(self) -> None:
+        """Load every model once, one after the other, so the first message finds them ready."""
+        for engine in self.engines.all():
+            began = time.monotonic()
+            try:
+                await engine.warm_up()
+            except Exception as failure:  # reported by /healthz and doctor; answers say so
+                log.warning("%s did not load: %s", engine.name, failure)
+                continue
+            log.info("%s ready in %.1f s", engine.name, time.monotonic() - began)
+
+    async def healthz(self, _request: web.Request) -> web.Response:
+        body: dict[str, Any] = {"dispatcher": self.dispatcher.running}
+        try:
+            await self.store.ping()
+            body["database"] = True
+        except Exception as failure:
+            log.warning("health check: database unreachable: %s", failure)
+            body["database"] = False
+        if self._warming is not None:
+            body["engines_warm"] = self._warming.done()
+        healthy = body["database"] and body["dispatcher"]
+        body["status"] = "ok" if healthy else "unavailable"
+        return web.json_response(body, status=200 if healthy else 503)
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, engines: Engines | None = None) -> AsyncIterator[Omnivox]:
+    """Run omnivox on settings.host:settings.port until the block exits."""
+    app = Omnivox(settings, engines)
+    runner = web.AppRunner(app.web_app, access_log=None)
+    await runner.setup()
+    try:
+        await app.start()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        yield app
+    finally:
+        await app.stop()
+        await runner.cleanup()

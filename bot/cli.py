@@ -1,0 +1,128 @@
+"""`omnivox run | chat | db upgrade | doctor`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import shutil
+import signal
+import sys
+import uuid
+from pathlib import Path
+
+from bot.config import Settings
+from bot.logs import configure
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="omnivox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve the web chat and the configured channels")
+    sub.add_parser("chat", help="chat in this terminal on the same pipeline")
+    db = sub.add_parser("db", help="database commands")
+    db.add_argument("action", choices=["upgrade"])
+    sub.add_parser("doctor", help="which engines, models and channels are available")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure(settings.log_level)
+    if args.command == "run":
+        return asyncio.run(_run(settings))
+    if args.command == "chat":
+        return asyncio.run(_chat(settings))
+    if args.command == "db":
+        from storage.database import upgrade
+
+        upgrade(settings.database_url)
+        print(f"database is up to date: {_safe_url(settings.database_url)}")
+        return 0
+    return _doctor(settings)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import serving
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with serving(settings) as app:
+        channels = ", ".join(a.platform.value for a in app.adapters)
+        print(f"omnivox is up: http://{settings.host}:{settings.port}/  (channels: {channels})",
+              flush=True)
+        await stop.wait()
+    return 0
+
+
+async def _chat(settings: Settings) -> int:
+    from adapters.terminal import TerminalAdapter
+    from bot.app import Omnivox
+
+    app = Omnivox(settings)
+    terminal = TerminalAdapter(Path(settings.data_dir) / "terminal", settings.max_media_bytes)
+    app.adapters.append(terminal)
+    app.dispatcher.add_adapter(terminal)
+    await app.start()
+    print("omnivox chat – type a message; /voicefile PATH, /photo PATH [question], /help; "
+          "Ctrl-D to leave.")
+    try:
+        while True:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                break
+            if not line.strip():
+                continue
+            parsed = terminal.parse(line.rstrip("\n"), uuid.uuid4().hex)
+            if isinstance(parsed, str):
+                print(f"omnivox> {parsed}")
+                continue
+            await app.dispatcher.accept(parsed)
+            await app.dispatcher.idle(timeout=600)
+    finally:
+        await app.stop()
+    return 0
+
+
+def _doctor(settings: Settings) -> int:
+    from bot.engines.registry import engine_statuses
+
+    print("Engines")
+    for status in engine_statuses(settings):
+        mark = "ok " if status.available else "-- "
+        print(f"  {mark} {status.job:<7} {status.engine:<22} {status.detail}")
+        if status.hint and not status.available:
+            print(f"        → {status.hint}")
+    print("Channels")
+    print(f"  ok  web      http://{settings.host}:{settings.port}/")
+    _channel("telegram", settings.telegram_enabled, "set TELEGRAM_BOT_TOKEN")
+    _channel(
+        "whatsapp",
+        settings.whatsapp_enabled,
+        "set WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and "
+        "WHATSAPP_VERIFY_TOKEN",
+    )
+    print("Tools")
+    for tool, use in (("espeak-ng", "voices for other languages"), ("chromium", "browser test")):
+        found = shutil.which(tool)
+        print(f"  {'ok ' if found else '-- '} {tool:<10} {use}"
+              + ("" if found else f" → apt-get install {tool}"))
+    for module, use in (("playwright", "browser test"),):
+        found = importlib.util.find_spec(module) is not None
+        print(f"  {'ok ' if found else '-- '} {module:<10} {use}")
+    return 0
+
+
+def _channel(name: str, enabled: bool, hint: str) -> None:
+    print(f"  {'ok ' if enabled else '-- '} {name:<8} " + ("configured" if enabled else hint))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,229 @@
+"""Slash commands, parsed once here for every channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.engines.base import Engines, Voice
+from bot.export import history_markdown, history_summary
+from bot.media import encode_voice_note
+from bot.models import Attachment, Choice, Reply
+from bot.ports import Store, StoredMessage, UserSettings
+
+log = logging.getLogger(__name__)
+
+MODES = ("auto", "text", "voice")
+SPEEDS = {"slow": 0.8, "normal": 1.0, "fast": 1.25}
+PREVIEW_TEXT = "Hello! This is how I sound."
+
+HELP = (
+    "Send me text, a voice note or a photo (with a question as its caption) and I will answer.\n"
+    "A voice note gets a voice note back, with its text.\n\n"
+    "/new – start a new conversation\n"
+    "/mode auto|text|voice – how I reply (auto: voice for voice)\n"
+    "/voice – pick my voice\n"
+    "/speed slow|normal|fast – how fast I speak\n"
+    "/history – the last turns of this chat\n"
+    "/export – the whole history as a Markdown file\n"
+    "/forget – delete everything stored about you\n"
+    "/stop – stop the answer in progress\n"
+    "/help – this list"
+)
+
+COMMAND_MENU = (
+    ("start", "Greeting and what is stored"),
+    ("help", "What I can do"),
+    ("new", "Start a new conversation"),
+    ("mode", "Reply as text, voice or auto"),
+    ("voice", "Pick my voice"),
+    ("speed", "How fast I speak"),
+    ("history", "Show the last turns"),
+    ("export", "Download the history"),
+    ("forget", "Delete all your data"),
+    ("stop", "Stop the answer in progress"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: str
+
+
+def parse_command(text: str | None, bot_username: str | None = None) -> Command | None:
+    """`/name args` → Command; `/name@bot` is accepted when it names us (or no one)."""
+    if not text or not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, args = text.strip().partition(" ")
+    name, _, addressee = head[1:].partition("@")
+    if addressee and bot_username and addressee.lower() != bot_username.lower():
+        return None
+    if not name.replace("_", "").isalnum():
+        return None
+    return Command(name=name.lower(), args=args.strip())
+
+
+@dataclass(slots=True)
+class CommandContext:
+    message: StoredMessage
+    args: str
+    store: Store
+    engines: Engines
+    settings: Settings
+
+
+Handler = Callable[[CommandContext], Awaitable[Reply]]
+
+
+async def start(ctx: CommandContext) -> Reply:
+    return Reply(
+        text=(
+            "Hi! I am omnivox, an assistant you can write to, talk to or show photos.\n\n"
+            "Privacy: our conversations are stored on this server so I can remember them. "
+            "/history shows them, /export downloads them, and /forget deletes everything "
+            "stored about you.\n\n" + HELP
+        )
+    )
+
+
+async def help_(ctx: CommandContext) -> Reply:
+    return Reply(text=HELP)
+
+
+async def new(ctx: CommandContext) -> Reply:
+    await ctx.store.new_conversation(ctx.message.platform, ctx.message.chat_id)
+    return Reply(text="Started a new conversation. Earlier turns stay in /history.")
+
+
+async def mode(ctx: CommandContext) -> Reply:
+    choice = ctx.args.lower()
+    if choice not in MODES:
+        current = (await _settings(ctx)).reply_mode
+        return Reply(
+            text=f"Replies are '{current}'. Choose: auto (voice for voice), text or voice.",
+            choices=tuple(Choice(label=m, command=f"/mode {m}") for m in MODES),
+        )
+    await ctx.store.update_user_settings(
+        ctx.message.platform, ctx.message.user_id, reply_mode=choice
+    )
+    return Reply(text=f"Done: I will reply as {_mode_words(choice)}.")
+
+
+def _mode_words(choice: str) -> str:
+    return {
+        "auto": "voice to voice notes and text to text",
+        "text": "text",
+        "voice": "voice notes",
+    }[choice]
+
+
+async def voice(ctx: CommandContext) -> Reply:
+    voices = await ctx.engines.synthesizer.voices()
+    if not ctx.args:
+        current = (await _settings(ctx)).voice or (voices[0].id if voices else "none")
+        listing = "\n".join(f"• {v.name} ({v.language}) – /voice {v.id}" for v in voices[:30])
+        return Reply(
+            text=f"My voice is {current}. Voices here:\n{listing}",
+            choices=tuple(
+                Choice(label=f"{v.name} ({v.language})", command=f"/voice {v.id}")
+                for v in voices[:10]
+            ),
+        )
+    picked = _find_voice(voices, ctx.args)
+    if picked is None:
+        return Reply(text=f"I have no voice called '{ctx.args[:60]}'. Send /voice to see the list.")
+    await ctx.store.update_user_settings(
+        ctx.message.platform, ctx.message.user_id, voice=picked.id
+    )
+    speed = (await _settings(ctx)).speed
+    clip = await ctx.engines.synthesizer.synthesize(PREVIEW_TEXT, picked.id, speed)
+    preview = await asyncio.to_thread(encode_voice_note, clip)
+    return Reply(text=f"Voice set to {picked.name} ({picked.language}). {PREVIEW_TEXT}",
+                 voice=preview)
+
+
+def _find_voice(voices: list[Voice], wanted: str) -> Voice | None:
+    wanted = wanted.strip().lower()
+    for candidate in voices:
+        if wanted in (candidate.id.lower(), candidate.name.lower()):
+            return candidate
+    return None
+
+
+async def speed(ctx: CommandContext) -> Reply:
+    word = ctx.args.lower()
+    value = SPEEDS.get(word)
+    if value is None:
+        try:
+            value = float(word)
+        except ValueError:
+            value = None
+    if value is None or not 0.5 <= value <= 2.0:
+        return Reply(
+            text="Choose a speaking speed: slow, normal, fast (or a number from 0.5 to 2).",
+            choices=tuple(Choice(label=w, command=f"/speed {w}") for w in SPEEDS),
+        )
+    await ctx.store.update_user_settings(ctx.message.platform, ctx.message.user_id, speed=value)
+    return Reply(text=f"Speaking speed set to {value:g}×.")
+
+
+async def history(ctx: CommandContext) -> Reply:
+    messages = await ctx.store.conversation_messages(
+        ctx.message.platform, ctx.message.chat_id, limit=60
+    )
+    return Reply(text=history_summary(messages, turns=10))
+
+
+async def export(ctx: CommandContext) -> Reply:
+    messages = await ctx.store.conversation_messages(ctx.message.platform, ctx.message.chat_id)
+    document = history_markdown(messages, title=f"omnivox – {ctx.message.platform.value} chat")
+    return Reply(
+        text="Here is our whole history as a Markdown file.",
+        attachment=Attachment(
+            file_name="omnivox-history.md",
+            data=document.encode("utf-8"),
+            mime_type="text/markdown",
+        ),
+    )
+
+
+async def forget(ctx: CommandContext) -> Reply:
+    if ctx.args.lower() not in ("confirm", "yes"):
+        return Reply(
+            text=(
+                "This deletes every message and setting stored about you on this server, "
+                "and cannot be undone. Send /forget confirm to go ahead."
+            ),
+            choices=(Choice(label="Yes, delete everything", command="/forget confirm"),),
+        )
+    count = await ctx.store.forget(ctx.message.platform, ctx.message.chat_id, ctx.message.user_id)
+    log.info("forgot %s message(s) of a %s user", count, ctx.message.platform.value)
+    return Reply(text=f"Done: deleted {count} message(s) and your settings. I remember nothing.")
+
+
+async def _settings(ctx: CommandContext) -> UserSettings:
+    return await ctx.store.user_settings(ctx.message.platform, ctx.message.user_id)
+
+
+HANDLERS: dict[str, Handler] = {
+    "start": start,
+    "help": help_,
+    "new": new,
+    "mode": mode,
+    "voice": voice,
+    "speed": speed,
+    "history": history,
+    "export": export,
+    "forget": forget,
+}
+
+
+async def run_command(command: Command, ctx: CommandContext) -> Reply:
+    handler = HANDLERS.get(command.name)
+    if handler is None:
+        return Reply(text=f"I don't know /{command.name[:40]}. Send /help for what I can do.")
+    return await handler(ctx)

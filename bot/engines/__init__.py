@@ -1,0 +1,1 @@
+"""Engines: speech to text, photo to words, language model, text to speech."""

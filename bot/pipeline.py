@@ -1,0 +1,181 @@
+"""Understand a message by its kind, then answer it under the reply policy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from adapters.base import Adapter, ReplyStream
+from bot.config import Settings
+from bot.engines.base import Engines, ImageDescription
+from bot.engines.speech_guard import is_unintelligible
+from bot.errors import BadInput, EngineError, UnreadableMedia
+from bot.history import build_window
+from bot.media import check_image, decode_audio, encode_voice_note, to_rgb_jpeg
+from bot.models import ContentKind, Reply
+from bot.ports import Store, StoredMessage, UserSettings
+from bot.prompts import system_prompt
+
+log = logging.getLogger(__name__)
+
+UNSUPPORTED = (
+    "I can't use that kind of message. Send me text, a voice note, an audio file or a photo."
+)
+UNINTELLIGIBLE = "I could not make that out — could you say it again?"
+EMPTY = "Your message was empty. Write something, or send a voice note or a photo."
+NO_ANSWER = "I don't have an answer to that, sorry. Could you put it another way?"
+STREAM_INTERVAL = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """The user's turn, ready for the model: stored words plus, for vision models, the photo."""
+
+    images: tuple[bytes, ...] = ()
+
+
+def wants_voice(settings: UserSettings, kind: ContentKind) -> bool:
+    """A voice note gets a voice note back; `/mode` overrides per user."""
+    if settings.reply_mode == "voice":
+        return True
+    if settings.reply_mode == "text":
+        return False
+    return kind in (ContentKind.VOICE, ContentKind.AUDIO)
+
+
+def describe_for_model(found: ImageDescription) -> str:
+    """One sentence of what the describer truthfully found, for the model and the history."""
+    parts: list[str] = []
+    if found.caption:
+        parts.append(f"It shows {found.caption.rstrip('.')}.")
+    if found.labels:
+        likely = ", ".join(f"{name} ({score:.0%})" for name, score in found.labels[:3])
+        parts.append(f"Most likely objects: {likely}.")
+    if found.text.strip():
+        parts.append(f'Text in it: "{found.text.strip()[:800]}".')
+    if not parts:
+        parts.append("Nothing recognisable could be found in it.")
+    return " ".join(parts)
+
+
+_MARKUP = re.compile(r"[*_`#>|]+|\[([^\]]*)\]\([^)]*\)")
+
+
+def speakable(text: str) -> str:
+    """Strip markup a voice would read out literally."""
+    return _MARKUP.sub(lambda m: m.group(1) or " ", text).strip()
+
+
+class Pipeline:
+    """understand() by kind; respond() with the history window and the reply policy."""
+
+    def __init__(self, engines: Engines, store: Store, settings: Settings) -> None:
+        self.engines = engines
+        self.store = store
+        self.settings = settings
+
+    async def understand(self, message: StoredMessage, adapter: Adapter) -> Understanding | Reply:
+        """Turn the message into words (stored with it), or a reply that explains a problem."""
+        try:
+            if message.kind is ContentKind.UNSUPPORTED:
+                return Reply(text=UNSUPPORTED)
+            if message.kind is ContentKind.TEXT:
+                return self._check_text(message)
+            data = await adapter.download(message.media) if message.media else b""
+            if message.kind is ContentKind.PHOTO:
+                return await self._look(message, data)
+            return await self._listen(message, data)
+        except BadInput as problem:
+            return Reply(text=problem.user_message)
+
+    def _check_text(self, message: StoredMessage) -> Understanding | Reply:
+        text = (message.text or "").strip()
+        if not text:
+            return Reply(text=EMPTY)
+        if len(text) > self.settings.max_text_chars:
+            return Reply(
+                text=f"That message is too long for me: the limit is "
+                f"{self.settings.max_text_chars:,} characters (it has {len(text):,})."
+            )
+        return Understanding()
+
+    async def _listen(self, message: StoredMessage, data: bytes) -> Understanding | Reply:
+        if not data:
+            raise UnreadableMedia("That audio file is empty.")
+        clip = await asyncio.to_thread(decode_audio, data)
+        heard = await self.engines.transcriber.transcribe(clip)
+        await self.store.set_understanding(
+            message.id, transcript=heard.text.strip(), language=heard.language
+        )
+        if is_unintelligible(clip, heard):
+            return Reply(text=UNINTELLIGIBLE)
+        languages = self.engines.transcriber.languages
+        if heard.language and languages is not None and heard.language not in languages:
+            return Reply(
+                text=f"That sounded like a language ({heard.language}) my speech model here "
+                f"does not understand; it handles {', '.join(sorted(languages))}. "
+                "You can write to me instead."
+            )
+        return Understanding()
+
+    async def _look(self, message: StoredMessage, data: bytes) -> Understanding:
+        await asyncio.to_thread(check_image, data)
+        found = await self.engines.describer.describe(data)
+        await self.store.set_understanding(message.id, caption=describe_for_model(found))
+        if self.engines.chat.accepts_images:
+            return Understanding(images=(await asyncio.to_thread(to_rgb_jpeg, data),))
+        return Understanding()
+
+    async def respond(
+        self,
+        message: StoredMessage,
+        understanding: Understanding,
+        *,
+        stream: ReplyStream | None = None,
+    ) -> Reply:
+        """Generate the answer (streamed to the channel when it can show it) and voice it."""
+        user = await self.store.user_settings(message.platform, message.user_id)
+        spoken = wants_voice(user, message.kind)
+        current = await self.store.get(message.id) or message
+        context = await self.store.context(current)
+        turns = build_window(
+            system_prompt(self.settings.system_prompt, spoken=spoken),
+            context,
+            budget_tokens=self.settings.context_tokens,
+            current_images=understanding.images,
+        )
+        text = await self._generate(turns, None if spoken else stream)
+        reply = Reply(text=text, reply_to_id=message.platform_message_id, feedback=True)
+        if not spoken:
+            return reply
+        return await self._voice(reply, user)
+
+    async def _generate(self, turns: list, stream: ReplyStream | None) -> str:  # type: ignore[type-arg]
+        pieces: list[str] = []
+        last_push = 0.0
+        async for piece in self.engines.chat.stream(turns, max_tokens=self.settings.llm_max_tokens):
+            pieces.append(piece)
+            now = time.monotonic()
+            if stream is not None and now - last_push >= STREAM_INTERVAL:
+                last_push = now
+                partial = "".join(pieces).strip()
+                if partial:
+                    await stream.update(partial)
+        text = "".join(pieces).strip()
+        return text or NO_ANSWER
+
+    async def _voice(self, reply: Reply, user: UserSettings) -> Reply:
+        try:
+            clip = await self.engines.synthesizer.synthesize(
+                speakable(reply.text), user.voice or self.settings.tts_voice or None, user.speed
+            )
+            voice = await asyncio.to_thread(encode_voice_note, clip)
+        except EngineError as failure:
+            log.warning("voice reply fell back to text: %s", failure)
+            return reply
+        return Reply(
+            text=reply.text, voice=voice, reply_to_id=reply.reply_to_id, feedback=reply.feedback
+        )

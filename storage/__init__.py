@@ -1,0 +1,1 @@
+"""SQLAlchemy storage: the schema, migrations at start-up, and the Store implementation."""

@@ -1,0 +1,519 @@
+"""The Store on SQLAlchemy 2 async: inbox, outbox, history and user settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.models import (
+    Attachment,
+    Choice,
+    ContentKind,
+    IncomingMessage,
+    MediaRef,
+    Platform,
+    Reply,
+    VoiceAudio,
+)
+from bot.ports import Accepted, Direction, State, StoredMessage, UserSettings
+from storage.database import create_engine
+from storage.schema import Blob, Conversation, Delivery, Message, User, utcnow
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive; they were written in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _media_json(media: MediaRef | None) -> dict[str, Any] | None:
+    if media is None:
+        return None
+    return {
+        "file_id": media.file_id,
+        "mime_type": media.mime_type,
+        "size": media.size,
+        "duration": media.duration,
+        "file_name": media.file_name,
+    }
+
+
+def _media(data: dict[str, Any] | None) -> MediaRef | None:
+    return MediaRef(**data) if data else None
+
+
+class SqlStore:
+    """Implements `bot.ports.Store`. One short transaction per call."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlStore:
+        return cls(create_engine(url))
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def ping(self) -> None:
+        async with self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    # inbox -----------------------------------------------------------------
+
+    async def accept(self, message: IncomingMessage, *, in_context: bool) -> Accepted:
+        async with self._sessions.begin() as session:
+            existing = await self._find_incoming(session, message)
+            if existing is not None:
+                return Accepted(id=existing, duplicate=True)
+            user = await self._user(session, message.platform, message.user_id, message.user_name)
+            conversation = await self._conversation(
+                session, message.platform, message.chat_id, message.is_group
+            )
+            row = Message(
+                conversation_id=conversation,
+                user_id=user.id,
+                platform=message.platform.value,
+                chat_id=message.chat_id,
+                direction=Direction.IN.value,
+                kind=message.kind.value,
+                text=message.text,
+                state=State.RECEIVED.value,
+                platform_message_id=message.message_id,
+                reply_to_platform_id=message.reply_to_id,
+                reply_to_text=message.reply_to_text,
+                media=_media_json(message.media),
+                in_context=in_context,
+                error=message.unsupported_type,
+                created_at=message.timestamp,
+            )
+            session.add(row)
+            try:
+                await session.flush()
+            except IntegrityError:  # a concurrent redelivery won the race
+                await session.rollback()
+                found = await self._find_incoming(session, message)
+                return Accepted(id=found, duplicate=True)
+            return Accepted(id=row.id)
+
+    async def _find_incoming(self, session: AsyncSession, message: IncomingMessage) -> int | None:
+        return await session.scalar(
+            select(Message.id).where(
+                Message.platform == message.platform.value,
+                Message.chat_id == message.chat_id,
+                Message.direction == Direction.IN.value,
+                Message.platform_message_id == message.message_id,
+            )
+        )
+
+    async def _user(
+        self, session: AsyncSession, platform: Platform, user_id: str, name: str | None = None
+    ) -> User:
+        user = await session.scalar(
+            select(User).where(User.platform == platform.value, User.platform_user_id == user_id)
+        )
+        if user is None:
+            user = User(platform=platform.value, platform_user_id=user_id, name=name)
+            session.add(user)
+            await session.flush()
+        user.last_seen_at = utcnow()
+        if name and user.name != name:
+            user.name = name
+        return user
+
+    async def _conversation(
+        self, session: AsyncSession, platform: Platform, chat_id: str, is_group: bool = False
+    ) -> int:
+        current = await session.scalar(
+            select(func.max(Conversation.id)).where(
+                Conversation.platform == platform.value, Conversation.chat_id == chat_id
+            )
+        )
+        if current is not None:
+            return int(current)
+        row = Conversation(platform=platform.value, chat_id=chat_id, is_group=is_group)
+        session.add(row)
+        await session.flush()
+        return row.id
+
+    async def get(self, message_id: int) -> StoredMessage | None:
+        async with self._sessions() as session:
+            return await self._stored(session, message_id)
+
+    async def _stored(self, session: AsyncSession, message_id: int) -> StoredMessage | None:
+        row = await session.get(Message, message_id)
+        return None if row is None else await self._to_stored(session, row)
+
+    async def _to_stored(self, session: AsyncSession, row: Message) -> StoredMessage:
+        user_key = ""
+        if row.user_id is not None:
+            user_key = (
+                await session.scalar(select(User.platform_user_id).where(User.id == row.user_id))
+                or ""
+            )
+        voice = await session.get(Blob, (row.id, "voice"))
+        attachment = None
+        if row.direction == Direction.OUT.value:
+            attachment = await session.scalar(
+                select(Blob.role).where(Blob.message_id == row.id, Blob.role == "attachment")
+            )
+        return StoredMessage(
+            id=row.id,
+            conversation_id=row.conversation_id,
+            platform=Platform(row.platform),
+            chat_id=row.chat_id,
+            user_id=user_key,
+            direction=Direction(row.direction),
+            kind=ContentKind(row.kind),
+            text=row.text,
+            transcript=row.transcript,
+            caption=row.caption,
+            language=row.language,
+            state=State(row.state),
+            error=row.error,
+            platform_message_id=row.platform_message_id,
+            reply_to_platform_id=row.reply_to_platform_id,
+            reply_to_text=row.reply_to_text,
+            answer_to=row.answer_to,
+            media=_media(row.media),
+            has_voice=voice is not None,
+            voice_duration=voice.duration if voice is not None else None,
+            has_attachment=attachment is not None,
+            in_context=row.in_context,
+            feedback=row.feedback,
+            created_at=_aware(row.created_at) or utcnow(),
+            attempts=row.attempts or 0,
+        )
+
+    async def _many(self, session: AsyncSession, rows: Sequence[Message]) -> list[StoredMessage]:
+        return [await self._to_stored(session, row) for row in rows]
+
+    async def set_state(self, message_id: int, state: State, error: str | None = None) -> None:
+        async with self._sessions.begin() as session:
+            values: dict[str, Any] = {"state": state.value, "updated_at": utcnow()}
+            if error is not None or state is State.FAILED:
+                values["error"] = error
+            await session.execute(update(Message).where(Message.id == message_id).values(**values))
+
+    async def set_understanding(
+        self,
+        message_id: int,
+        *,
+        transcript: str | None = None,
+        caption: str | None = None,
+        language: str | None = None,
+    ) -> None:
+        values = {
+            key: value
+            for key, value in (
+                ("transcript", transcript),
+                ("caption", caption),
+                ("language", language),
+            )
+            if value is not None
+        }
+        if not values:
+            return
+        async with self._sessions.begin() as session:
+            await session.execute(update(Message).where(Message.id == message_id).values(**values))
+
+    async def unanswered(self) -> list[StoredMessage]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Message)
+                .where(
+                    Message.direction == Direction.IN.value,
+                    Message.state.in_([State.RECEIVED.value, State.WORKING.value]),
+                )
+                .order_by(Message.id)
+            )
+            return await self._many(session, rows.all())
+
+    # outbox ----------------------------------------------------------------
+
+    async def add_reply(self, answer_to: int, reply: Reply, *, in_context: bool) -> int:
+        async with self._sessions.begin() as session:
+            incoming = await session.get(Message, answer_to)
+            if incoming is None:
+                raise LookupError(f"message {answer_to} is gone")
+            row = Message(
+                conversation_id=incoming.conversation_id,
+                user_id=None,
+                platform=incoming.platform,
+                chat_id=incoming.chat_id,
+                direction=Direction.OUT.value,
+                kind=(ContentKind.VOICE if reply.voice else ContentKind.TEXT).value,
+                text=reply.text,
+                state=State.ANSWERED.value,
+                reply_to_platform_id=reply.reply_to_id,
+                answer_to=answer_to,
+                in_context=in_context,
+                choices=[{"label": c.label, "command": c.command} for c in reply.choices] or None,
+                feedback=0 if reply.feedback else None,
+            )
+            session.add(row)
+            await session.flush()
+            if reply.voice is not None:
+                session.add(
+                    Blob(
+                        message_id=row.id,
+                        role="voice",
+                        mime_type=reply.voice.mime_type,
+                        duration=reply.voice.duration,
+                        data=reply.voice.data,
+                    )
+                )
+            if reply.attachment is not None:
+                session.add(
+                    Blob(
+                        message_id=row.id,
+                        role="attachment",
+                        mime_type=reply.attachment.mime_type,
+                        file_name=reply.attachment.file_name,
+                        data=reply.attachment.data,
+                    )
+                )
+            incoming.state = State.ANSWERED.value
+            return row.id
+
+    async def undelivered(self, *, due_before: datetime | None = None) -> list[StoredMessage]:
+        async with self._sessions() as session:
+            query = select(Message).where(
+                Message.direction == Direction.OUT.value, Message.state == State.ANSWERED.value
+            )
+            if due_before is not None:  # only those whose retry has come due
+                query = query.where(Message.retry_at.is_not(None), Message.retry_at <= due_before)
+            rows = await session.scalars(query.order_by(Message.id))
+            return await self._many(session, rows.all())
+
+    async def load_reply(self, message_id: int) -> Reply:
+        async with self._sessions() as session:
+            row = await session.get(Message, message_id)
+            if row is None:
+                raise LookupError(f"reply {message_id} is gone")
+            voice = await session.get(Blob, (message_id, "voice"))
+            attachment = await session.get(Blob, (message_id, "attachment"))
+            return Reply(
+                text=row.text or "",
+                voice=VoiceAudio(
+                    data=voice.data, duration=voice.duration or 0.0, mime_type=voice.mime_type
+                )
+                if voice
+                else None,
+                attachment=Attachment(
+                    file_name=attachment.file_name or "file",
+                    data=attachment.data,
+                    mime_type=attachment.mime_type,
+                )
+                if attachment
+                else None,
+                reply_to_id=row.reply_to_platform_id,
+                choices=tuple(Choice(**c) for c in row.choices or ()),
+                feedback=row.feedback is not None,
+            )
+
+    async def mark_delivered(self, message_id: int, platform_ids: list[str]) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.get(Message, message_id)
+            if row is None:
+                return
+            row.state = State.DELIVERED.value
+            row.error = None
+            row.platform_message_id = platform_ids[0] if platform_ids else None
+            for pid in platform_ids:
+                session.add(Delivery(message_id=message_id, platform=row.platform,
+                                     platform_message_id=pid))
+            if row.answer_to is not None:
+                await session.execute(
+                    update(Message)
+                    .where(Message.id == row.answer_to)
+                    .values(state=State.DELIVERED.value)
+                )
+
+    async def mark_delivery_failed(
+        self, message_id: int, reason: str, *, permanent: bool, retry_at: datetime | None
+    ) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.get(Message, message_id)
+            if row is None:
+                return
+            row.error = reason
+            row.attempts += 1
+            row.retry_at = retry_at
+            if permanent:
+                row.state = State.FAILED.value
+                if row.answer_to is not None:
+                    await session.execute(
+                        update(Message)
+                        .where(Message.id == row.answer_to)
+                        .values(state=State.FAILED.value, error=reason)
+                    )
+
+    # history ---------------------------------------------------------------
+
+    async def context(self, message: StoredMessage) -> list[StoredMessage]:
+        """The conversation up to and including `message`, oldest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Message).where(
+                    Message.conversation_id == message.conversation_id,
+                    Message.in_context.is_(True),
+                    or_(Message.id <= message.id, Message.answer_to <= message.id),
+                )
+            )
+            # a reply sits right after the message it answers, even if stored later
+            ordered = sorted(rows.all(), key=lambda m: (m.answer_to or m.id, m.direction, m.id))
+            return await self._many(session, ordered)
+
+    async def conversation_messages(
+        self, platform: Platform, chat_id: str, *, after_id: int = 0, limit: int | None = None
+    ) -> list[StoredMessage]:
+        async with self._sessions() as session:
+            query = (
+                select(Message)
+                .where(
+                    Message.platform == platform.value,
+                    Message.chat_id == chat_id,
+                    Message.id > after_id,
+                )
+                .order_by(Message.id.desc() if limit else Message.id)
+            )
+            if limit:
+                query = query.limit(limit)
+            rows = list((await session.scalars(query)).all())
+            if limit:
+                rows.reverse()
+            return await self._many(session, rows)
+
+    async def new_conversation(self, platform: Platform, chat_id: str) -> None:
+        async with self._sessions.begin() as session:
+            session.add(Conversation(platform=platform.value, chat_id=chat_id))
+
+    async def voice_of(self, message_id: int) -> bytes | None:
+        async with self._sessions() as session:
+            blob = await session.get(Blob, (message_id, "voice"))
+            return blob.data if blob else None
+
+    async def attachment_of(self, message_id: int) -> tuple[str, str, bytes] | None:
+        async with self._sessions() as session:
+            blob = await session.get(Blob, (message_id, "attachment"))
+            return (blob.file_name or "file", blob.mime_type, blob.data) if blob else None
+
+    async def forget(self, platform: Platform, chat_id: str, user_id: str) -> int:
+        """Delete the user, their messages, and the chat's history when it is theirs alone."""
+        async with self._sessions.begin() as session:
+            user = await session.scalar(
+                select(User).where(User.platform == platform.value,
+                                   User.platform_user_id == user_id)
+            )
+            deleted = 0
+            if user is not None:
+                own = await session.execute(delete(Message).where(Message.user_id == user.id))
+                deleted += own.rowcount or 0  # type: ignore[attr-defined]
+                await session.delete(user)
+            group = await session.scalar(
+                select(func.max(Conversation.is_group)).where(
+                    Conversation.platform == platform.value, Conversation.chat_id == chat_id
+                )
+            )
+            if not group:
+                rest = await session.execute(
+                    delete(Message).where(
+                        Message.platform == platform.value, Message.chat_id == chat_id
+                    )
+                )
+                deleted += rest.rowcount or 0  # type: ignore[attr-defined]
+                await session.execute(
+                    delete(Conversation).where(
+                        Conversation.platform == platform.value, Conversation.chat_id == chat_id
+                    )
+                )
+            return deleted
+
+    # users -----------------------------------------------------------------
+
+    async def user_settings(self, platform: Platform, user_id: str) -> UserSettings:
+        async with self._sessions() as session:
+            user = await session.scalar(
+                select(User).where(User.platform == platform.value,
+                                   User.platform_user_id == user_id)
+            )
+            if user is None:
+                return UserSettings()
+            return UserSettings(
+                voice=user.voice,
+                reply_mode=user.reply_mode or "auto",
+                language=user.language,
+                speed=user.speed or 1.0,
+            )
+
+    async def update_user_settings(self, platform: Platform, user_id: str, **changes: object) -> None:
+        allowed = {"voice", "reply_mode", "language", "speed"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"unknown settings: {sorted(unknown)}")
+        async with self._sessions.begin() as session:
+            user = await self._user(session, platform, user_id)
+            for key, value in changes.items():
+                setattr(user, key, value)
+
+    # platform reports ------------------------------------------------------
+
+    async def record_status(
+        self, platform: Platform, platform_message_id: str, status: str, error: str | None
+    ) -> None:
+        async with self._sessions.begin() as session:
+            delivery = await session.scalar(
+                select(Delivery).where(
+                    Delivery.platform == platform.value,
+                    Delivery.platform_message_id == platform_message_id,
+                )
+            )
+            if delivery is None:
+                return
+            delivery.status = status
+            delivery.error = error
+            if status == "failed":
+                await session.execute(
+                    update(Message)
+                    .where(Message.id == delivery.message_id)
+                    .values(state=State.FAILED.value, error=error or "failed")
+                )
+
+    async def record_feedback(
+        self, platform: Platform, chat_id: str, platform_message_id: str, value: int
+    ) -> bool:
+        async with self._sessions.begin() as session:
+            message_id = await session.scalar(
+                select(Delivery.message_id)
+                .join(Message, Message.id == Delivery.message_id)
+                .where(
+                    Delivery.platform == platform.value,
+                    Delivery.platform_message_id == platform_message_id,
+                    Message.chat_id == chat_id,
+                )
+            )
+            if message_id is None:
+                return False
+            await session.execute(
+                update(Message).where(Message.id == message_id).values(feedback=value)
+            )
+            return True
+
+    async def last_incoming_at(self, platform: Platform, chat_id: str) -> datetime | None:
+        async with self._sessions() as session:
+            moment = await session.scalar(
+                select(func.max(Message.created_at)).where(
+                    Message.platform == platform.value,
+                    Message.chat_id == chat_id,
+                    Message.direction == Direction.IN.value,
+                )
+            )
+            return _aware(moment)

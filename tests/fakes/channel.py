@@ -1,0 +1,93 @@
+"""A recording channel for core tests: remembers what was sent, can be told to fail."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from adapters.base import ReplyStream
+from bot.errors import DeliveryError, UnreadableMedia
+from bot.models import Activity, Attachment, Choice, MediaRef, Platform, VoiceAudio
+
+
+@dataclass
+class Sent:
+    chat_id: str
+    kind: str  # text | voice | attachment
+    text: str
+    reply_to_id: str | None = None
+    choices: tuple[Choice, ...] = ()
+    voice: VoiceAudio | None = None
+    attachment: Attachment | None = None
+
+
+@dataclass
+class RecordingChannel:
+    platform: Platform = Platform.CLI
+    files: dict[str, bytes] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+    activities: list[tuple[str, Activity]] = field(default_factory=list)
+    failures: list[DeliveryError] = field(default_factory=list)
+    _counter: int = 0
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        return []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def download(self, media: MediaRef) -> bytes:
+        if media.file_id not in self.files:
+            raise UnreadableMedia("That file is gone.")
+        return self.files[media.file_id]
+
+    def _next(self) -> list[str]:
+        if self.failures:
+            raise self.failures.pop(0)
+        self._counter += 1
+        return [f"sent-{self._counter}"]
+
+    async def send_text(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        reply_to_id: str | None = None,
+        choices: Sequence[Choice] = (),
+        feedback_for: int | None = None,
+    ) -> list[str]:
+        ids = self._next()
+        self.sent.append(Sent(chat_id, "text", text, reply_to_id, tuple(choices)))
+        return ids
+
+    async def send_voice(
+        self, chat_id: str, voice: VoiceAudio, *, text: str, reply_to_id: str | None = None
+    ) -> list[str]:
+        ids = self._next()
+        self.sent.append(Sent(chat_id, "voice", text, reply_to_id, voice=voice))
+        return ids
+
+    async def send_attachment(
+        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+    ) -> list[str]:
+        ids = self._next()
+        self.sent.append(Sent(chat_id, "attachment", "", reply_to_id, attachment=attachment))
+        return ids
+
+    async def show_activity(self, chat_id: str, activity: Activity) -> None:
+        self.activities.append((chat_id, activity))
+
+    def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
+        return None
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Sent]:
+        async with asyncio.timeout(timeout):
+            while len(self.sent) < count:
+                await asyncio.sleep(0.01)
+        return self.sent

@@ -1,0 +1,36 @@
+"""Run omnivox with the test-double engines in a subprocess (for crash/restart tests).
+
+Configured by the usual OMNIVOX_* / TELEGRAM_* / WHATSAPP_* variables, plus
+FAKE_CHAT_DELAY (seconds the fake model waits before answering) and FAKE_TRANSCRIPT.
+Prints "READY <port>" once serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+from bot.app import serving
+from bot.config import Settings
+from bot.logs import configure
+from tests.fakes.engines import fake_engines
+
+
+async def main() -> None:
+    settings = Settings()
+    configure(settings.log_level)
+    engines = fake_engines(
+        chat_delay=float(os.environ.get("FAKE_CHAT_DELAY", "0")),
+        transcript=os.environ.get("FAKE_TRANSCRIPT"),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    async with serving(settings, engines):
+        print(f"READY {settings.port}", flush=True)
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
