@@ -85,7 +85,7 @@ async def _chat(settings: Settings) -> int:
                 print(f"omnivox> {parsed}")
                 continue
             await app.dispatcher.accept(parsed)
-            await app.dispatcher.idle(timeout=600)
+            await app.dispatcher.idle(within=600)
     finally:
         await app.stop()
     return 0
@@ -114,9 +114,8 @@ def _doctor(settings: Settings) -> int:
         found = shutil.which(tool)
         print(f"  {'ok ' if found else '-- '} {tool:<10} {use}"
               + ("" if found else f" → apt-get install {tool}"))
-    for module, use in (("playwright", "browser test"),):
-        found = importlib.util.find_spec(module) is not None
-        print(f"  {'ok ' if found else '-- '} {module:<10} {use}")
+    has_playwright = importlib.util.find_spec("playwright") is not None
+    print(f"  {'ok ' if has_playwright else '-- '} {'playwright':<10} browser test")
     return 0
 
 

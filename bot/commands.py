@@ -200,7 +200,9 @@ async def forget(ctx: CommandContext) -> Reply:
             ),
             choices=(Choice(label="Yes, delete everything", command="/forget confirm"),),
         )
-    count = await ctx.store.forget(ctx.message.platform, ctx.message.chat_id, ctx.message.user_id)
+    count = await ctx.store.forget(
+        ctx.message.platform, ctx.message.chat_id, ctx.message.user_id, keep_id=ctx.message.id
+    )
     log.info("forgot %s message(s) of a %s user", count, ctx.message.platform.value)
     return Reply(text=f"Done: deleted {count} message(s) and your settings. I remember nothing.")
 

@@ -62,6 +62,7 @@ class Dispatcher:
         self._delivering: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._settled = asyncio.Event()
         self.running = False
 
     def add_adapter(self, adapter: Adapter) -> None:
@@ -90,11 +91,12 @@ class Dispatcher:
         self._workers.clear()
         self._queues.clear()
 
-    async def idle(self, timeout: float = 30.0) -> None:
+    async def idle(self, within: float = 30.0) -> None:
         """Wait until nothing is queued or being delivered (tests and the CLI use it)."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while self._workers or self._delivering or self._tasks:
-                await asyncio.sleep(0.02)
+                self._settled.clear()
+                await self._settled.wait()
 
     # MessageSink -----------------------------------------------------------
 
@@ -155,6 +157,7 @@ class Dispatcher:
             self._workers.pop(chat_key, None)
             if not queue:
                 self._queues.pop(chat_key, None)
+            self._settled.set()
 
     def _interrupt(self, chat_key: str, reason: str) -> bool:
         running = self._generating.get(chat_key)
@@ -297,6 +300,7 @@ class Dispatcher:
             await self._delivery_failed(reply_id, DeliveryError(str(failure)))
         finally:
             self._delivering.discard(reply_id)
+            self._settled.set()
 
     async def _send(
         self, adapter: Adapter, row: StoredMessage, reply: Reply, stream: ReplyStream | None
@@ -363,4 +367,8 @@ class Dispatcher:
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        self._settled.set()

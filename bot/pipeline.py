@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from adapters.base import Adapter, ReplyStream
 from bot.config import Settings
 from bot.engines.base import Engines, ImageDescription
+from bot.engines.registry import language_supported, primary_language, voice_for_language
 from bot.engines.speech_guard import is_unintelligible
 from bot.errors import BadInput, EngineError, UnreadableMedia
 from bot.history import build_window
 from bot.media import check_image, decode_audio, encode_voice_note, to_rgb_jpeg
-from bot.models import ContentKind, Reply
+from bot.models import ChatTurn, ContentKind, Reply
 from bot.ports import Store, StoredMessage, UserSettings
 from bot.prompts import system_prompt
 
@@ -112,12 +113,11 @@ class Pipeline:
         )
         if is_unintelligible(clip, heard):
             return Reply(text=UNINTELLIGIBLE)
-        languages = self.engines.transcriber.languages
-        if heard.language and languages is not None and heard.language not in languages:
+        if not language_supported(self.engines, heard.language):
+            known = ", ".join(sorted(self.engines.transcriber.languages or ()))
             return Reply(
                 text=f"That sounded like a language ({heard.language}) my speech model here "
-                f"does not understand; it handles {', '.join(sorted(languages))}. "
-                "You can write to me instead."
+                f"does not understand; it handles {known}. You can write to me instead."
             )
         return Understanding()
 
@@ -142,7 +142,7 @@ class Pipeline:
         current = await self.store.get(message.id) or message
         context = await self.store.context(current)
         turns = build_window(
-            system_prompt(self.settings.system_prompt, spoken=spoken),
+            system_prompt(self.settings, spoken=spoken),
             context,
             budget_tokens=self.settings.context_tokens,
             current_images=understanding.images,
@@ -151,9 +151,9 @@ class Pipeline:
         reply = Reply(text=text, reply_to_id=message.platform_message_id, feedback=True)
         if not spoken:
             return reply
-        return await self._voice(reply, user)
+        return await self._voice(reply, user, current.language)
 
-    async def _generate(self, turns: list, stream: ReplyStream | None) -> str:  # type: ignore[type-arg]
+    async def _generate(self, turns: list[ChatTurn], stream: ReplyStream | None) -> str:
         pieces: list[str] = []
         last_push = 0.0
         async for piece in self.engines.chat.stream(turns, max_tokens=self.settings.llm_max_tokens):
@@ -167,10 +167,25 @@ class Pipeline:
         text = "".join(pieces).strip()
         return text or NO_ANSWER
 
-    async def _voice(self, reply: Reply, user: UserSettings) -> Reply:
+    async def _pick_voice(self, user: UserSettings, language: str | None) -> str | None:
+        """The user's voice; else, for a language other than the default voice's, one that
+        speaks it (espeak-ng covers many); else the configured default."""
+        if user.voice:
+            return user.voice
+        voices = await self.engines.synthesizer.voices()
+        default = self.settings.tts_voice or (voices[0].id if voices else None)
+        first = voices[0] if voices else None
+        if language and first and primary_language(first.language) != primary_language(language):
+            matching = voice_for_language(voices, language)
+            if matching is not None:
+                return matching.id
+        return default
+
+    async def _voice(self, reply: Reply, user: UserSettings, language: str | None) -> Reply:
         try:
+            voice_id = await self._pick_voice(user, language)
             clip = await self.engines.synthesizer.synthesize(
-                speakable(reply.text), user.voice or self.settings.tts_voice or None, user.speed
+                speakable(reply.text), voice_id, user.speed
             )
             voice = await asyncio.to_thread(encode_voice_note, clip)
         except EngineError as failure:

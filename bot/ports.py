@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from bot.models import ContentKind, IncomingMessage, MediaRef, Platform, Reply
+from bot.models import Choice, ContentKind, IncomingMessage, MediaRef, Platform, Reply
 
 
 class State(StrEnum):
@@ -57,6 +57,7 @@ class StoredMessage:
     has_voice: bool
     voice_duration: float | None
     has_attachment: bool
+    choices: tuple[Choice, ...]
     in_context: bool
     feedback: int | None
     created_at: datetime
@@ -148,7 +149,9 @@ class Store(Protocol):
 
     async def user_settings(self, platform: Platform, user_id: str) -> UserSettings: ...
 
-    async def update_user_settings(self, platform: Platform, user_id: str, **changes: object) -> None: ...
+    async def update_user_settings(
+        self, platform: Platform, user_id: str, **changes: object
+    ) -> None: ...
 
     async def new_conversation(self, platform: Platform, chat_id: str) -> None: ...
 
@@ -162,7 +165,12 @@ class Store(Protocol):
         """(file name, mime type, bytes) of a reply's attachment."""
         ...
 
-    async def forget(self, platform: Platform, chat_id: str, user_id: str) -> int: ...
+    async def forget(
+        self, platform: Platform, chat_id: str, user_id: str, *, keep_id: int | None = None
+    ) -> int:
+        """Delete the user's messages and settings; `keep_id` (the request itself) stays
+        so its confirmation can be stored and delivered like any reply."""
+        ...
 
     async def record_status(
         self, platform: Platform, platform_message_id: str, status: str, error: str | None

@@ -38,8 +38,9 @@ def create_engine(url: str) -> AsyncEngine:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations (blocking: call it in a thread from async code)."""
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     ensure_sqlite_dir(url)
     config = Config()

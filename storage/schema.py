@@ -79,6 +79,7 @@ class Message(Base):
         UniqueConstraint("platform", "chat_id", "direction", "platform_message_id"),
         Index("ix_messages_state", "state"),
         Index("ix_messages_conversation", "conversation_id", "id"),
+        {"sqlite_autoincrement": True},  # ids never reused: pages poll with ?after=<id>
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

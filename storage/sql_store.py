@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -186,6 +186,7 @@ class SqlStore:
             has_voice=voice is not None,
             voice_duration=voice.duration if voice is not None else None,
             has_attachment=attachment is not None,
+            choices=tuple(Choice(**c) for c in row.choices or ()),
             in_context=row.in_context,
             feedback=row.feedback,
             created_at=_aware(row.created_at) or utcnow(),
@@ -406,35 +407,36 @@ class SqlStore:
             blob = await session.get(Blob, (message_id, "attachment"))
             return (blob.file_name or "file", blob.mime_type, blob.data) if blob else None
 
-    async def forget(self, platform: Platform, chat_id: str, user_id: str) -> int:
-        """Delete the user, their messages, and the chat's history when it is theirs alone."""
+    async def forget(
+        self, platform: Platform, chat_id: str, user_id: str, *, keep_id: int | None = None
+    ) -> int:
+        """Delete the user's messages and settings, and the chat's history when it is theirs."""
         async with self._sessions.begin() as session:
+            keep = Message.id != keep_id if keep_id is not None else true()
             user = await session.scalar(
                 select(User).where(User.platform == platform.value,
                                    User.platform_user_id == user_id)
             )
-            deleted = 0
-            if user is not None:
-                own = await session.execute(delete(Message).where(Message.user_id == user.id))
-                deleted += own.rowcount or 0  # type: ignore[attr-defined]
-                await session.delete(user)
             group = await session.scalar(
                 select(func.max(Conversation.is_group)).where(
                     Conversation.platform == platform.value, Conversation.chat_id == chat_id
                 )
             )
+            owned = Message.user_id == (user.id if user is not None else -1)
             if not group:
-                rest = await session.execute(
-                    delete(Message).where(
-                        Message.platform == platform.value, Message.chat_id == chat_id
-                    )
+                owned = or_(
+                    owned, and_(Message.platform == platform.value, Message.chat_id == chat_id)
                 )
-                deleted += rest.rowcount or 0  # type: ignore[attr-defined]
-                await session.execute(
-                    delete(Conversation).where(
-                        Conversation.platform == platform.value, Conversation.chat_id == chat_id
-                    )
-                )
+            counted = select(func.count()).select_from(Message).where(owned, keep)
+            deleted = int(await session.scalar(counted) or 0)
+            # replies go with the messages they answer (ON DELETE CASCADE)
+            await session.execute(delete(Message).where(owned, keep))
+            if user is not None:
+                if keep_id is None:
+                    await session.delete(user)
+                else:
+                    user.name = user.voice = user.language = None
+                    user.reply_mode, user.speed = "auto", 1.0
             return deleted
 
     # users -----------------------------------------------------------------
@@ -454,7 +456,9 @@ class SqlStore:
                 speed=user.speed or 1.0,
             )
 
-    async def update_user_settings(self, platform: Platform, user_id: str, **changes: object) -> None:
+    async def update_user_settings(
+        self, platform: Platform, user_id: str, **changes: object
+    ) -> None:
         allowed = {"voice", "reply_mode", "language", "speed"}
         unknown = set(changes) - allowed
         if unknown:

@@ -48,7 +48,7 @@ class WebAdapter:
         self.store = store
         self.uploads = UploadStore(Path(settings.data_dir) / "uploads", settings.max_media_bytes)
 
-    def routes(self) -> Sequence[web.RouteDef]:
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [
             web.get("/", self.index),
             web.static("/static", STATIC),
@@ -134,6 +134,7 @@ class WebAdapter:
             "voice_url": f"/api/voice/{row.id}" if row.has_voice else None,
             "voice_duration": row.voice_duration,
             "attachment_url": f"/api/attachments/{row.id}" if row.has_attachment else None,
+            "choices": [{"label": c.label, "command": c.command} for c in row.choices],
             "answer_to": row.answer_to,
             "state": row.state.value,
             "error": row.error if row.state.value == "failed" else None,

@@ -8,6 +8,7 @@ Create Date: 2026-11-22
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "0001"
@@ -87,6 +88,7 @@ def upgrade() -> None:
             "platform", "chat_id", "direction", "platform_message_id",
             name="uq_messages_platform",
         ),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_messages_state", "messages", ["state"])
     op.create_index("ix_messages_conversation", "messages", ["conversation_id", "id"])

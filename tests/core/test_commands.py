@@ -112,7 +112,8 @@ async def test_forget_asks_first_then_deletes_everything(
     done = await ask(dispatcher, channel, message, "/forget confirm")
     assert "deleted" in done
     left = await store.conversation_messages(Platform.CLI, "chat-1")
-    assert left == []
+    assert [m.text for m in left] == ["/forget confirm", done]  # only the request and its answer
+    assert "secret plans" not in str(left)
 
 
 async def test_unknown_command(

@@ -212,7 +212,7 @@ async def test_transient_delivery_failure_is_retried(
 ) -> None:
     channel.failures.append(DeliveryError("HTTP 500", retry_after=0.1))
     await dispatcher.accept(message("hello"))
-    sent = await channel.wait_for(1, timeout=10)
+    sent = await channel.wait_for(1, within=10)
     assert [s.text.strip() for s in sent] == ["You said: hello"]
 
 

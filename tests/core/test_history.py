@@ -15,7 +15,7 @@ def stored(n: int, text: str, direction: Direction = Direction.IN) -> StoredMess
         direction=direction, kind=ContentKind.TEXT, text=text, transcript=None, caption=None,
         language=None, state=State.DELIVERED, error=None, platform_message_id=str(n),
         reply_to_platform_id=None, reply_to_text=None, answer_to=None, media=None,
-        has_voice=False, voice_duration=None, has_attachment=False, in_context=True,
+        has_voice=False, voice_duration=None, has_attachment=False, choices=(), in_context=True,
         feedback=None, created_at=datetime.now(UTC),
     )
 

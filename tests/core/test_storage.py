@@ -51,6 +51,13 @@ async def test_foreign_keys_are_enforced(store: SqlStore, message: Make) -> None
     assert await store.get(accepted.id) is None
 
 
+async def test_message_ids_are_never_reused(store: SqlStore, message: Make) -> None:
+    first = await store.accept(message("one"), in_context=True)
+    await store.forget(Platform.CLI, "chat-1", "chat-1")
+    second = await store.accept(message("two"), in_context=True)
+    assert first.id is not None and second.id is not None and second.id > first.id
+
+
 async def test_feedback_and_status_reports(store: SqlStore, message: Make) -> None:
     accepted = await store.accept(message("q"), in_context=True)
     assert accepted.id is not None

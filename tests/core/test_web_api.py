@@ -223,7 +223,7 @@ async def test_unsupported_image_format_is_refused(web: Client) -> None:
 
 async def test_corrupt_image_is_refused(web: Client) -> None:
     status, body = await post(web, image=("x.png", png()[:40], "image/png"))
-    assert status == 400
+    assert status == 400 and body["error"]
     await assert_still_serving(web)
 
 

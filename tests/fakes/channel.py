@@ -86,8 +86,8 @@ class RecordingChannel:
     def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
         return None
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Sent]:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, count: int, within: float = 10.0) -> list[Sent]:
+        async with asyncio.timeout(within):
             while len(self.sent) < count:
                 await asyncio.sleep(0.01)
         return self.sent

@@ -9,8 +9,8 @@ import numpy as np
 
 from bot.engines.base import (
     AudioClip,
-    EngineStatus,
     Engines,
+    EngineStatus,
     ImageDescription,
     Transcript,
     Voice,
