@@ -1,0 +1,1 @@
+"""Telegram channel: python-telegram-bot inside our aiohttp server and event loop."""

@@ -1,0 +1,260 @@
+"""The Telegram channel: a python-telegram-bot Application inside our aiohttp server.
+
+PTB supplies the Bot (HTTP client, request timeouts, flood control) and its lifecycle;
+updates do not go through PTB's Updater or update queue, because those confirm an update
+to Telegram before it is handled. Polling (`polling.Poller`) and the webhook route below
+acknowledge only after `sink.accept` has stored the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aiohttp import web
+from telegram import BotCommand, InputFile, Message
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ExtBot
+
+from adapters.telegram.download import Downloader
+from adapters.telegram.errors import delivering, is_voice_forbidden
+from adapters.telegram.format import CAPTION_LIMIT, visible_len
+from adapters.telegram.markup import keyboard
+from adapters.telegram.outgoing import TextSender, reply_parameters, with_plain_fallback
+from adapters.telegram.parse import BotIdentity, CallbackAction, parse_update
+from adapters.telegram.polling import ALLOWED_UPDATES, Poller
+from adapters.telegram.ratelimit import ChatRateLimiter
+from adapters.telegram.stream import TelegramReplyStream
+from bot.commands import COMMAND_MENU
+from bot.config import Settings
+from bot.errors import DeliveryError
+from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
+from bot.ports import MessageSink
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+VOICE_FORBIDDEN_NOTE = (
+    "Your Telegram privacy settings do not accept voice messages from me, "
+    "so here is my answer as an audio file."
+)
+
+
+class TelegramAdapter:
+    platform = Platform.TELEGRAM
+
+    def __init__(self, settings: Settings, sink: MessageSink) -> None:
+        self.settings = settings
+        self.sink = sink
+        self.application = _build_application(settings)
+        self.bot: ExtBot[Any] = self.application.bot
+        self.text = TextSender(self.bot)
+        self.downloader = Downloader(self.bot, settings.max_media_mb)
+        self.identity = BotIdentity(id=0, username="")
+        self._poller: Poller | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # lifecycle ----------------------------------------------------------------------
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.settings.telegram_webhook_url)
+
+    @property
+    def webhook_secret(self) -> str:
+        """The configured secret, else one derived from the token (the header is always checked)."""
+        secret = self.settings.telegram_webhook_secret.get_secret_value()
+        if secret:
+            return secret
+        token = self.settings.telegram_bot_token.get_secret_value()
+        return hashlib.sha256(f"omnivox-webhook:{token}".encode()).hexdigest()
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        return [web.post(WEBHOOK_PATH, self._webhook)] if self.webhook_mode else []
+
+    async def start(self) -> None:
+        await self.application.initialize()  # getMe: who we are in groups
+        self.identity = BotIdentity(id=self.bot.id, username=self.bot.username)
+        await self.application.start()
+        async with delivering():
+            await self.bot.set_my_commands([BotCommand(n, d) for n, d in COMMAND_MENU])
+            if self.webhook_mode:
+                await self.bot.set_webhook(
+                    self.settings.telegram_webhook_url, secret_token=self.webhook_secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )  # fmt: skip
+            else:
+                await self.bot.delete_webhook()
+        if not self.webhook_mode:
+            self._poller = Poller(self.bot, self.ingest)
+            self._poller.start()
+        log.info("Telegram: @%s (%s)", self.identity.username,
+                 "webhook" if self.webhook_mode else "long polling")  # fmt: skip
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            await self._poller.stop()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    # incoming -----------------------------------------------------------------------
+    async def ingest(self, update: Mapping[str, Any]) -> None:
+        """Store what the update carries; returns only once it is safe to acknowledge."""
+        parsed = parse_update(update, self.identity)
+        if isinstance(parsed, IncomingMessage):
+            await self.sink.accept(parsed)
+        elif isinstance(parsed, CallbackAction):
+            await self._on_button(parsed)
+
+    async def _on_button(self, action: CallbackAction) -> None:
+        note = None
+        if action.command is not None:
+            await self.sink.accept(action.command)
+        elif action.feedback is not None and action.message_id is not None:
+            known = await self.sink.record_feedback(
+                Platform.TELEGRAM, action.chat_id, action.message_id, action.feedback
+            )
+            note = "Thanks for the feedback!" if known else None
+        self._spawn(self._answer_button(action.query_id, note))
+
+    async def _answer_button(self, query_id: str, note: str | None) -> None:
+        try:
+            await self.bot.answer_callback_query(query_id, text=note)
+        except TelegramError as error:  # too old or already answered: nothing to undo
+            log.info("answerCallbackQuery failed: %s", error)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+            return web.Response(status=403)
+        try:
+            update = await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        if not isinstance(update, dict):
+            return web.Response(status=400)
+        try:
+            await self.ingest(update)
+        except Exception:
+            log.exception("Telegram update %s not stored; Telegram will resend it",
+                          update.get("update_id"))  # fmt: skip
+            return web.Response(status=500)
+        return web.Response(status=200)
+
+    # outgoing -----------------------------------------------------------------------
+    async def download(self, media: MediaRef) -> bytes:
+        return await self.downloader.fetch(media)
+
+    async def send_text(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        reply_to_id: str | None = None,
+        choices: Sequence[Choice] = (),
+        feedback_for: int | None = None,
+    ) -> list[str]:
+        return await self.text.send_all(
+            chat_id, text, reply_to_id=reply_to_id, markup=keyboard(choices, feedback_for)
+        )
+
+    async def send_voice(
+        self,
+        chat_id: str,
+        voice: VoiceAudio,
+        *,
+        text: str,
+        reply_to_id: str | None = None,
+        feedback_for: int | None = None,
+    ) -> list[str]:
+        """The voice note with its text as caption, or followed by it when it is too long."""
+        as_caption = bool(text.strip()) and visible_len(text) <= CAPTION_LIMIT
+        markup = keyboard(feedback_for=feedback_for) if as_caption else None
+
+        async def call(caption: str, parse_mode: str | None) -> Any:
+            return await self.bot.send_voice(
+                chat_id, InputFile(voice.data, filename="reply.ogg"),
+                duration=max(1, math.ceil(voice.duration)), caption=caption or None,
+                parse_mode=parse_mode, reply_parameters=reply_parameters(reply_to_id),
+                reply_markup=markup,
+            )  # fmt: skip
+
+        try:
+            sent = await with_plain_fallback(call, text if as_caption else "", as_caption)
+        except DeliveryError as failure:
+            cause = failure.__cause__
+            if not (isinstance(cause, TelegramError) and is_voice_forbidden(cause)):
+                raise
+            return await self._voice_as_file(chat_id, voice, text, reply_to_id, feedback_for)
+        assert isinstance(sent, Message)
+        ids = [str(sent.message_id)]
+        if not as_caption and text.strip():
+            ids += await self.send_text(chat_id, text, feedback_for=feedback_for)
+        return ids
+
+    async def _voice_as_file(
+        self, chat_id: str, voice: VoiceAudio, text: str, reply_to_id: str | None,
+        feedback_for: int | None,
+    ) -> list[str]:  # fmt: skip
+        """The user does not accept voice messages: the same audio as a file, with a note."""
+        async with delivering():
+            sent = await self.bot.send_document(
+                chat_id, InputFile(voice.data, filename="reply.ogg"), caption=VOICE_FORBIDDEN_NOTE,
+                reply_parameters=reply_parameters(reply_to_id),
+            )  # fmt: skip
+        return [
+            str(sent.message_id),
+            *await self.send_text(chat_id, text, feedback_for=feedback_for),
+        ]
+
+    async def send_attachment(
+        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+    ) -> list[str]:
+        async with delivering():
+            sent = await self.bot.send_document(
+                chat_id, InputFile(attachment.data, filename=attachment.file_name),
+                reply_parameters=reply_parameters(reply_to_id),
+            )  # fmt: skip
+        return [str(sent.message_id)]
+
+    async def show_activity(self, chat_id: str, activity: Activity) -> None:
+        async with delivering():
+            await self.bot.send_chat_action(chat_id, activity.value)
+
+    def open_stream(self, chat_id: str, reply_to_id: str | None) -> TelegramReplyStream:
+        return TelegramReplyStream(self.text, chat_id, reply_to_id)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Bot API endpoints, timeouts and flood control from settings; no Updater (see above)."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .updater(None)
+        .connect_timeout(10)
+        .read_timeout(15)
+        .write_timeout(20)
+        .media_write_timeout(60)
+        .pool_timeout(10)
+        .connection_pool_size(64)
+        .get_updates_read_timeout(10)
+    )
+    if settings.telegram_rate_limiter:
+        # the builder types its rate-limiter argument from the chain so far (no limiter yet)
+        builder = builder.rate_limiter(ChatRateLimiter())  # type: ignore[arg-type]
+    return builder.build()

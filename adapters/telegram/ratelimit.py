@@ -1,0 +1,57 @@
+"""Flood control: PTB's AIORateLimiter plus Telegram's per-private-chat pace.
+
+AIORateLimiter keeps the bot under ~30 calls/s overall and 20 messages/minute per group,
+and waits out a 429's retry_after; it does not pace a single private chat, where Telegram
+asks for about one message a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.ext import AIORateLimiter
+
+_PACED = frozenset({"sendMessage", "sendVoice", "sendAudio", "sendDocument", "sendPhoto"})
+_MAX_CHATS = 1024
+
+Callback = Callable[..., Coroutine[Any, Any, Any]]
+
+
+class ChatRateLimiter(AIORateLimiter):
+    """One message per `chat_period` seconds per private chat, on top of AIORateLimiter."""
+
+    def __init__(self, *, chat_period: float = 1.0, max_retries: int = 3) -> None:
+        super().__init__(max_retries=max_retries)
+        self._chat_period = chat_period
+        self._chats: dict[int, AsyncLimiter] = {}
+
+    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
+        if len(self._chats) > _MAX_CHATS:
+            idle = [key for key, limiter in self._chats.items() if limiter.has_capacity(1)]
+            for key in idle:
+                del self._chats[key]
+        if chat_id not in self._chats:
+            self._chats[chat_id] = AsyncLimiter(1, self._chat_period)
+        return self._chats[chat_id]
+
+    async def process_request(
+        self,
+        callback: Callback,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(TypeError, ValueError):
+            chat_id = int(chat_id)  # type: ignore[arg-type]
+        pace = endpoint in _PACED and isinstance(chat_id, int) and chat_id > 0
+        limiter = self._chat_limiter(chat_id) if pace else contextlib.nullcontext()  # type: ignore[arg-type]
+        async with limiter:
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
