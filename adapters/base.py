@@ -54,7 +54,13 @@ class Adapter(Protocol):
     ) -> list[str]: ...
 
     async def send_voice(
-        self, chat_id: str, voice: VoiceAudio, *, text: str, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        voice: VoiceAudio,
+        *,
+        text: str,
+        reply_to_id: str | None = None,
+        feedback_for: int | None = None,
     ) -> list[str]: ...
 
     async def send_attachment(

@@ -99,7 +99,13 @@ class TerminalAdapter:
         return self._ids()
 
     async def send_voice(
-        self, chat_id: str, voice: VoiceAudio, *, text: str, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        voice: VoiceAudio,
+        *,
+        text: str,
+        reply_to_id: str | None = None,
+        feedback_for: int | None = None,
     ) -> list[str]:
         ids = self._ids()
         target = self.out_dir / f"reply-{ids[0]}.ogg"

@@ -26,7 +26,7 @@ from bot.engines.base import Engines
 from bot.errors import DeliveryError, OmnivoxError
 from bot.models import Activity, ContentKind, IncomingMessage, Platform, Reply
 from bot.pipeline import Pipeline, Understanding, wants_voice
-from bot.ports import Accepted, State, Store, StoredMessage
+from bot.ports import Accepted, State, Store, StoredMessage, UserSettings
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class Dispatcher:
                     stream = None if spoken else adapter.open_stream(
                         message.chat_id, message.platform_message_id
                     )
-                    generated = await self._generate(message, understood, stream)
+                    generated = await self._generate(message, understood, user, stream)
                     if generated is None:
                         return
                     reply, in_context = generated, True
@@ -227,11 +227,15 @@ class Dispatcher:
         await self._answer(message, reply, in_context=in_context, stream=stream)
 
     async def _generate(
-        self, message: StoredMessage, understood: Understanding, stream: ReplyStream | None
+        self,
+        message: StoredMessage,
+        understood: Understanding,
+        user: UserSettings,
+        stream: ReplyStream | None,
     ) -> Reply | None:
         """Run the generation as its own task so a new message or /stop can cancel it."""
         generation = asyncio.create_task(
-            self.pipeline.respond(message, understood, stream=stream)
+            self.pipeline.respond(message, understood, user, stream=stream)
         )
         self._generating[message.chat_key] = (generation, message.id)
         try:
@@ -284,13 +288,13 @@ class Dispatcher:
             return
         self._delivering.add(reply_id)
         try:
-            reply_row = await self.store.get(reply_id)
-            if reply_row is None or reply_row.state is not State.ANSWERED:
+            loaded = await self.store.load_reply(reply_id)
+            if loaded is None or loaded[0].state is not State.ANSWERED:
                 return
+            reply_row, reply = loaded
             adapter = self.adapters.get(reply_row.platform)
             if adapter is None:
                 return
-            reply = await self.store.load_reply(reply_id)
             ids = await self._send(adapter, reply_row, reply, self._streams.pop(reply_id, None))
             await self.store.mark_delivered(reply_id, ids)
         except DeliveryError as failure:
@@ -309,7 +313,11 @@ class Dispatcher:
         ids: list[str] = []
         if reply.voice is not None:
             ids += await adapter.send_voice(
-                chat, reply.voice, text=reply.text, reply_to_id=reply.reply_to_id
+                chat,
+                reply.voice,
+                text=reply.text,
+                reply_to_id=reply.reply_to_id,
+                feedback_for=row.id if reply.feedback else None,
             )
         elif stream is not None:
             ids += await stream.finish(reply.text)

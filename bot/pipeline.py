@@ -133,13 +133,15 @@ class Pipeline:
         self,
         message: StoredMessage,
         understanding: Understanding,
+        user: UserSettings,
         *,
         stream: ReplyStream | None = None,
     ) -> Reply:
         """Generate the answer (streamed to the channel when it can show it) and voice it."""
-        user = await self.store.user_settings(message.platform, message.user_id)
         spoken = wants_voice(user, message.kind)
-        current = await self.store.get(message.id) or message
+        current = message
+        if message.kind is not ContentKind.TEXT:  # understand() stored a transcript or caption
+            current = await self.store.get(message.id) or message
         context = await self.store.context(current)
         turns = build_window(
             system_prompt(self.settings, spoken=spoken),

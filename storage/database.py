@@ -30,8 +30,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_engine(url: str) -> AsyncEngine:
     ensure_sqlite_dir(url)
-    engine = create_async_engine(url, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    engine = create_async_engine(url, pool_pre_ping=not sqlite)
+    if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

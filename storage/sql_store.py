@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,12 +50,62 @@ def _media(data: dict[str, Any] | None) -> MediaRef | None:
     return MediaRef(**data) if data else None
 
 
+CONTEXT_ROWS = 200  # far more than any window holds; bounds the work on very long chats
+
+
+def _to_stored(
+    row: Message, user_key: str, blobs: dict[tuple[int, str], float | None]
+) -> StoredMessage:
+    return StoredMessage(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        platform=Platform(row.platform),
+        chat_id=row.chat_id,
+        user_id=user_key,
+        direction=Direction(row.direction),
+        kind=ContentKind(row.kind),
+        text=row.text,
+        transcript=row.transcript,
+        caption=row.caption,
+        language=row.language,
+        state=State(row.state),
+        error=row.error,
+        platform_message_id=row.platform_message_id,
+        reply_to_platform_id=row.reply_to_platform_id,
+        reply_to_text=row.reply_to_text,
+        answer_to=row.answer_to,
+        media=_media(row.media),
+        has_voice=(row.id, "voice") in blobs,
+        voice_duration=blobs.get((row.id, "voice")),
+        has_attachment=(row.id, "attachment") in blobs,
+        choices=tuple(Choice(**c) for c in row.choices or ()),
+        in_context=row.in_context,
+        feedback=row.feedback,
+        created_at=_aware(row.created_at) or utcnow(),
+        attempts=row.attempts or 0,
+    )
+
+
 class SqlStore:
     """Implements `bot.ports.Store`. One short transaction per call."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time; queueing writers here is far cheaper than
+        # letting them spin in SQLite's busy handler. Other databases need no such queue.
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._user_ids: dict[tuple[str, str, str | None], int] = {}
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction."""
+        if self._write_lock is None:
+            async with self._sessions.begin() as session:
+                yield session
+            return
+        async with self._write_lock, self._sessions.begin() as session:
+            yield session
 
     @classmethod
     def from_url(cls, url: str) -> SqlStore:
@@ -69,17 +121,23 @@ class SqlStore:
     # inbox -----------------------------------------------------------------
 
     async def accept(self, message: IncomingMessage, *, in_context: bool) -> Accepted:
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             existing = await self._find_incoming(session, message)
             if existing is not None:
                 return Accepted(id=existing, duplicate=True)
-            user = await self._user(session, message.platform, message.user_id, message.user_name)
+            user_key = (message.platform.value, message.user_id, message.user_name)
+            user_id = self._user_ids.get(user_key)
+            if user_id is None:
+                user = await self._user(
+                    session, message.platform, message.user_id, message.user_name
+                )
+                user_id = self._user_ids[user_key] = user.id
             conversation = await self._conversation(
                 session, message.platform, message.chat_id, message.is_group
             )
             row = Message(
                 conversation_id=conversation,
-                user_id=user.id,
+                user_id=user_id,
                 platform=message.platform.value,
                 chat_id=message.chat_id,
                 direction=Direction.IN.value,
@@ -99,6 +157,7 @@ class SqlStore:
                 await session.flush()
             except IntegrityError:  # a concurrent redelivery won the race
                 await session.rollback()
+                self._user_ids.clear()
                 found = await self._find_incoming(session, message)
                 return Accepted(id=found, duplicate=True)
             return Accepted(id=row.id)
@@ -148,56 +207,35 @@ class SqlStore:
             return await self._stored(session, message_id)
 
     async def _stored(self, session: AsyncSession, message_id: int) -> StoredMessage | None:
-        row = await session.get(Message, message_id)
-        return None if row is None else await self._to_stored(session, row)
+        found = await self._many_by(session, Message.id == message_id)
+        return found[0] if found else None
 
-    async def _to_stored(self, session: AsyncSession, row: Message) -> StoredMessage:
-        user_key = ""
-        if row.user_id is not None:
-            user_key = (
-                await session.scalar(select(User.platform_user_id).where(User.id == row.user_id))
-                or ""
+    async def _many_by(self, session: AsyncSession, *where: Any) -> list[StoredMessage]:
+        rows = (
+            await session.execute(
+                select(Message, User.platform_user_id)
+                .outerjoin(User, User.id == Message.user_id)
+                .where(*where)
+                .order_by(Message.id)
             )
-        voice = await session.get(Blob, (row.id, "voice"))
-        attachment = None
-        if row.direction == Direction.OUT.value:
-            attachment = await session.scalar(
-                select(Blob.role).where(Blob.message_id == row.id, Blob.role == "attachment")
-            )
-        return StoredMessage(
-            id=row.id,
-            conversation_id=row.conversation_id,
-            platform=Platform(row.platform),
-            chat_id=row.chat_id,
-            user_id=user_key,
-            direction=Direction(row.direction),
-            kind=ContentKind(row.kind),
-            text=row.text,
-            transcript=row.transcript,
-            caption=row.caption,
-            language=row.language,
-            state=State(row.state),
-            error=row.error,
-            platform_message_id=row.platform_message_id,
-            reply_to_platform_id=row.reply_to_platform_id,
-            reply_to_text=row.reply_to_text,
-            answer_to=row.answer_to,
-            media=_media(row.media),
-            has_voice=voice is not None,
-            voice_duration=voice.duration if voice is not None else None,
-            has_attachment=attachment is not None,
-            choices=tuple(Choice(**c) for c in row.choices or ()),
-            in_context=row.in_context,
-            feedback=row.feedback,
-            created_at=_aware(row.created_at) or utcnow(),
-            attempts=row.attempts or 0,
-        )
+        ).all()
+        return await self._many(session, [(row, user) for row, user in rows])
 
-    async def _many(self, session: AsyncSession, rows: Sequence[Message]) -> list[StoredMessage]:
-        return [await self._to_stored(session, row) for row in rows]
+    async def _many(
+        self, session: AsyncSession, rows: Sequence[tuple[Message, str | None]]
+    ) -> list[StoredMessage]:
+        """Build StoredMessages with one extra query for all their blobs (never their bytes)."""
+        ids = [row.id for row, _ in rows]
+        blobs: dict[tuple[int, str], float | None] = {}
+        if ids:
+            found = await session.execute(
+                select(Blob.message_id, Blob.role, Blob.duration).where(Blob.message_id.in_(ids))
+            )
+            blobs = {(mid, role): duration for mid, role, duration in found.all()}
+        return [_to_stored(row, user or "", blobs) for row, user in rows]
 
     async def set_state(self, message_id: int, state: State, error: str | None = None) -> None:
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             values: dict[str, Any] = {"state": state.value, "updated_at": utcnow()}
             if error is not None or state is State.FAILED:
                 values["error"] = error
@@ -222,25 +260,21 @@ class SqlStore:
         }
         if not values:
             return
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await session.execute(update(Message).where(Message.id == message_id).values(**values))
 
     async def unanswered(self) -> list[StoredMessage]:
         async with self._sessions() as session:
-            rows = await session.scalars(
-                select(Message)
-                .where(
-                    Message.direction == Direction.IN.value,
-                    Message.state.in_([State.RECEIVED.value, State.WORKING.value]),
-                )
-                .order_by(Message.id)
+            return await self._many_by(
+                session,
+                Message.direction == Direction.IN.value,
+                Message.state.in_([State.RECEIVED.value, State.WORKING.value]),
             )
-            return await self._many(session, rows.all())
 
     # outbox ----------------------------------------------------------------
 
     async def add_reply(self, answer_to: int, reply: Reply, *, in_context: bool) -> int:
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             incoming = await session.get(Message, answer_to)
             if incoming is None:
                 raise LookupError(f"message {answer_to} is gone")
@@ -285,23 +319,26 @@ class SqlStore:
             return row.id
 
     async def undelivered(self, *, due_before: datetime | None = None) -> list[StoredMessage]:
+        where = [Message.direction == Direction.OUT.value, Message.state == State.ANSWERED.value]
+        if due_before is not None:  # only those whose retry has come due
+            where += [Message.retry_at.is_not(None), Message.retry_at <= due_before]
         async with self._sessions() as session:
-            query = select(Message).where(
-                Message.direction == Direction.OUT.value, Message.state == State.ANSWERED.value
-            )
-            if due_before is not None:  # only those whose retry has come due
-                query = query.where(Message.retry_at.is_not(None), Message.retry_at <= due_before)
-            rows = await session.scalars(query.order_by(Message.id))
-            return await self._many(session, rows.all())
+            return await self._many_by(session, *where)
 
-    async def load_reply(self, message_id: int) -> Reply:
+    async def load_reply(self, message_id: int) -> tuple[StoredMessage, Reply] | None:
         async with self._sessions() as session:
-            row = await session.get(Message, message_id)
-            if row is None:
-                raise LookupError(f"reply {message_id} is gone")
-            voice = await session.get(Blob, (message_id, "voice"))
-            attachment = await session.get(Blob, (message_id, "attachment"))
-            return Reply(
+            found = (
+                await session.execute(select(Message).where(Message.id == message_id))
+            ).scalar_one_or_none()
+            if found is None:
+                return None
+            blobs = {
+                blob.role: blob
+                for blob in await session.scalars(select(Blob).where(Blob.message_id == message_id))
+            }
+            row = _to_stored(found, "", {(message_id, r): b.duration for r, b in blobs.items()})
+            voice, attachment = blobs.get("voice"), blobs.get("attachment")
+            return row, Reply(
                 text=row.text or "",
                 voice=VoiceAudio(
                     data=voice.data, duration=voice.duration or 0.0, mime_type=voice.mime_type
@@ -316,12 +353,12 @@ class SqlStore:
                 if attachment
                 else None,
                 reply_to_id=row.reply_to_platform_id,
-                choices=tuple(Choice(**c) for c in row.choices or ()),
+                choices=row.choices,
                 feedback=row.feedback is not None,
             )
 
     async def mark_delivered(self, message_id: int, platform_ids: list[str]) -> None:
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             row = await session.get(Message, message_id)
             if row is None:
                 return
@@ -341,7 +378,7 @@ class SqlStore:
     async def mark_delivery_failed(
         self, message_id: int, reason: str, *, permanent: bool, retry_at: datetime | None
     ) -> None:
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             row = await session.get(Message, message_id)
             if row is None:
                 return
@@ -360,25 +397,33 @@ class SqlStore:
     # history ---------------------------------------------------------------
 
     async def context(self, message: StoredMessage) -> list[StoredMessage]:
-        """The conversation up to and including `message`, oldest first."""
+        """The latest turns of the conversation up to `message`, oldest first (words only:
+        voice and attachment flags are not looked up)."""
         async with self._sessions() as session:
-            rows = await session.scalars(
-                select(Message).where(
+            found = await session.execute(
+                select(Message, User.platform_user_id)
+                .outerjoin(User, User.id == Message.user_id)
+                .where(
                     Message.conversation_id == message.conversation_id,
                     Message.in_context.is_(True),
                     or_(Message.id <= message.id, Message.answer_to <= message.id),
                 )
+                .order_by(Message.id.desc())
+                .limit(CONTEXT_ROWS)
             )
+            rows = [(row, user) for row, user in found.all()]
             # a reply sits right after the message it answers, even if stored later
-            ordered = sorted(rows.all(), key=lambda m: (m.answer_to or m.id, m.direction, m.id))
-            return await self._many(session, ordered)
+            rows.sort(key=lambda pair: (pair[0].answer_to or pair[0].id, pair[0].direction,
+                                        pair[0].id))
+            return [_to_stored(row, user or "", {}) for row, user in rows]
 
     async def conversation_messages(
         self, platform: Platform, chat_id: str, *, after_id: int = 0, limit: int | None = None
     ) -> list[StoredMessage]:
         async with self._sessions() as session:
             query = (
-                select(Message)
+                select(Message, User.platform_user_id)
+                .outerjoin(User, User.id == Message.user_id)
                 .where(
                     Message.platform == platform.value,
                     Message.chat_id == chat_id,
@@ -388,13 +433,13 @@ class SqlStore:
             )
             if limit:
                 query = query.limit(limit)
-            rows = list((await session.scalars(query)).all())
+            rows = [(row, user) for row, user in (await session.execute(query)).all()]
             if limit:
                 rows.reverse()
             return await self._many(session, rows)
 
     async def new_conversation(self, platform: Platform, chat_id: str) -> None:
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             session.add(Conversation(platform=platform.value, chat_id=chat_id))
 
     async def voice_of(self, message_id: int) -> bytes | None:
@@ -411,7 +456,8 @@ class SqlStore:
         self, platform: Platform, chat_id: str, user_id: str, *, keep_id: int | None = None
     ) -> int:
         """Delete the user's messages and settings, and the chat's history when it is theirs."""
-        async with self._sessions.begin() as session:
+        self._user_ids.clear()
+        async with self._writing() as session:
             keep = Message.id != keep_id if keep_id is not None else true()
             user = await session.scalar(
                 select(User).where(User.platform == platform.value,
@@ -463,7 +509,7 @@ class SqlStore:
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             user = await self._user(session, platform, user_id)
             for key, value in changes.items():
                 setattr(user, key, value)
@@ -473,7 +519,7 @@ class SqlStore:
     async def record_status(
         self, platform: Platform, platform_message_id: str, status: str, error: str | None
     ) -> None:
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             delivery = await session.scalar(
                 select(Delivery).where(
                     Delivery.platform == platform.value,
@@ -494,7 +540,7 @@ class SqlStore:
     async def record_feedback(
         self, platform: Platform, chat_id: str, platform_message_id: str, value: int
     ) -> bool:
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             message_id = await session.scalar(
                 select(Delivery.message_id)
                 .join(Message, Message.id == Delivery.message_id)

@@ -189,7 +189,13 @@ class WebAdapter:
         return [uuid.uuid4().hex]
 
     async def send_voice(
-        self, chat_id: str, voice: VoiceAudio, *, text: str, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        voice: VoiceAudio,
+        *,
+        text: str,
+        reply_to_id: str | None = None,
+        feedback_for: int | None = None,
     ) -> list[str]:
         return [uuid.uuid4().hex]
 

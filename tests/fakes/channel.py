@@ -67,7 +67,13 @@ class RecordingChannel:
         return ids
 
     async def send_voice(
-        self, chat_id: str, voice: VoiceAudio, *, text: str, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        voice: VoiceAudio,
+        *,
+        text: str,
+        reply_to_id: str | None = None,
+        feedback_for: int | None = None,
     ) -> list[str]:
         ids = self._next()
         self.sent.append(Sent(chat_id, "voice", text, reply_to_id, voice=voice))
