@@ -1,0 +1,301 @@
+"""WhatsApp Cloud API channel: the webhook routes and the Adapter the core sends through.
+
+The webhook stores what it carries and answers 200 at once: Meta redelivers
+anything not acknowledged quickly, so no processing happens inside the request
+(the inbox's unique key makes a redelivery a no-op). Sending checks the
+24-hour customer-service window first, because Meta only allows free-form
+messages within 24 hours of the user's last message.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+from adapters.base import ReplyStream
+from adapters.whatsapp import outgoing, signature
+from adapters.whatsapp.errors import (
+    RE_ENGAGEMENT,
+    GraphAPIError,
+    Severity,
+    TokenAlarm,
+    to_delivery_error,
+)
+from adapters.whatsapp.graph import GraphClient, RetryPolicy
+from adapters.whatsapp.parse import Delivery, NotAWebhook, parse_webhook
+from bot.config import Settings
+from bot.errors import AdapterError, DeliveryError, MediaTooLarge, UnreadableMedia
+from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
+from bot.ports import MessageSink
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/whatsapp"
+WINDOW = timedelta(hours=24)
+# WhatsApp shows a play button (and auto-downloads) only up to this size.
+VOICE_LIMIT = 512 * 1024
+VOICE_TOO_LONG_NOTE = "\n\n(The spoken version was too long for a WhatsApp voice note.)"
+# The typing indicator lasts 25 s or until we answer; refresh it no more often than this.
+TYPING_REFRESH = 20.0
+_REMEMBERED_CHATS = 10_000
+
+
+class WhatsAppAdapter:
+    platform = Platform.WHATSAPP
+
+    def __init__(
+        self, settings: Settings, sink: MessageSink, *, retry: RetryPolicy | None = None
+    ) -> None:
+        self._settings = settings
+        self._sink = sink
+        self._secret = settings.whatsapp_app_secret.get_secret_value().encode()
+        self._verify_token = settings.whatsapp_verify_token.get_secret_value()
+        self._graph = GraphClient(
+            base_url=settings.whatsapp_graph_base_url,
+            version=settings.whatsapp_api_version,
+            token=settings.whatsapp_access_token.get_secret_value(),
+            phone_number_id=settings.whatsapp_phone_number_id,
+            retry=retry,
+        )
+        self._alarm = TokenAlarm()
+        self._last_wamid: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
+        self._typing: dict[str, tuple[str, float]] = {}
+
+    # lifecycle and routes
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.receive)]
+
+    async def start(self) -> None:
+        if not self._secret:
+            log.warning("WHATSAPP_APP_SECRET is not set: every webhook POST will be refused")
+        await self._graph.start()
+
+    async def stop(self) -> None:
+        await self._graph.close()
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """Meta's subscription handshake: echo hub.challenge when the token matches."""
+        query = request.query
+        token = query.get("hub.verify_token", "")
+        if (
+            query.get("hub.mode") == "subscribe"
+            and self._verify_token
+            and hmac.compare_digest(token.encode(), self._verify_token.encode())
+        ):
+            return web.Response(text=query.get("hub.challenge", ""), content_type="text/plain")
+        return web.Response(status=403, text="verification failed")
+
+    async def receive(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        verdict = signature.check(self._secret, body, request.headers.get(signature.HEADER))
+        if verdict is signature.Verdict.MISSING:
+            return web.Response(status=401, text="missing signature")
+        if verdict is signature.Verdict.WRONG:
+            return web.Response(status=403, text="bad signature")
+        try:
+            delivery = parse_webhook(json.loads(body))
+        except (ValueError, NotAWebhook) as exc:
+            return web.Response(status=400, text=f"not a webhook body: {exc}")
+        try:
+            await self._store(delivery)
+        except Exception:
+            log.exception("could not store a WhatsApp delivery; Meta will redeliver it")
+            return web.Response(status=500, text="try again")
+        return web.Response(text="OK")
+
+    async def _store(self, delivery: Delivery) -> None:
+        if delivery.skipped:
+            log.warning("skipped %d malformed item(s) in a WhatsApp webhook", delivery.skipped)
+        for message in delivery.messages:
+            self._remember(message)
+            await self._sink.accept(message)
+        for fb in delivery.feedback:
+            known = await self._sink.record_feedback(
+                Platform.WHATSAPP, fb.chat_id, fb.target_id, fb.value
+            )
+            if not known:
+                await self._sink.accept(fb.message)
+        for status in delivery.statuses:
+            await self._sink.record_status(
+                Platform.WHATSAPP, status.message_id, status.status, status.error
+            )
+
+    def _remember(self, message: IncomingMessage) -> None:
+        """The chat's latest wamid (what mark-read and the typing indicator point at)
+        and when it was written: a refused or rate-limited user is not in the inbox,
+        yet may be told so within the window."""
+        self._last_wamid[message.chat_id] = (message.message_id, message.timestamp)
+        self._last_wamid.move_to_end(message.chat_id)
+        while len(self._last_wamid) > _REMEMBERED_CHATS:
+            gone, _ = self._last_wamid.popitem(last=False)
+            self._typing.pop(gone, None)
+
+    # sending
+
+    async def send_text(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        reply_to_id: str | None = None,
+        choices: Sequence[Choice] = (),
+        feedback_for: int | None = None,
+    ) -> list[str]:
+        """Text in 4096-character parts, the first quoting the user's message.
+
+        Choices become reply buttons or a list whose ids are the commands. Feedback
+        on WhatsApp comes as a 👍/👎 reaction to the reply, so `feedback_for` adds nothing.
+        """
+        await self._check_window(chat_id)
+        return await self._send_text(chat_id, text, reply_to_id, choices)
+
+    async def _send_text(
+        self, chat_id: str, text: str, reply_to_id: str | None, choices: Sequence[Choice]
+    ) -> list[str]:
+        chunks = outgoing.split_text(text)
+        payloads = [outgoing.text(chat_id, chunk) for chunk in chunks]
+        if choices:
+            if chunks and len(chunks[-1]) <= outgoing.INTERACTIVE_BODY_LIMIT:
+                payloads[-1] = outgoing.interactive(chat_id, chunks[-1], choices)
+            else:
+                payloads.append(outgoing.interactive(chat_id, outgoing.CHOICES_PROMPT, choices))
+        if payloads and reply_to_id:
+            payloads[0]["context"] = {"message_id": reply_to_id}
+        return [await self._send(payload) for payload in payloads]
+
+    async def send_voice(
+        self,
+        chat_id: str,
+        voice: VoiceAudio,
+        *,
+        text: str,
+        reply_to_id: str | None = None,
+        feedback_for: int | None = None,
+    ) -> list[str]:
+        """The voice note first, then its text. A voice note over 512 KB is left out
+        (WhatsApp would show a download icon instead of a play button) and the
+        text says so; a media failure (131053 and the like) still lets the text go."""
+        await self._check_window(chat_id)
+        ids: list[str] = []
+        if len(voice.data) > VOICE_LIMIT:
+            log.info(
+                "voice reply of %d bytes is over WhatsApp's 512 KB; text only", len(voice.data)
+            )
+            text += VOICE_TOO_LONG_NOTE
+        else:
+            wamid = await self._send_voice_note(chat_id, voice, reply_to_id)
+            ids += [wamid] if wamid else []
+        return ids + await self._send_text(chat_id, text, None if ids else reply_to_id, ())
+
+    async def _send_voice_note(
+        self, chat_id: str, voice: VoiceAudio, reply_to_id: str | None
+    ) -> str | None:
+        try:
+            media_id = await self._graph.upload(
+                voice.data, mime_type="audio/ogg", file_name="reply.ogg"
+            )
+            return await self._graph.send_message(outgoing.audio(chat_id, media_id, reply_to_id))
+        except GraphAPIError as exc:
+            if exc.severity is Severity.MEDIA or (
+                exc.severity is Severity.PERMANENT and exc.error.code != RE_ENGAGEMENT
+            ):
+                log.warning("voice note not sent (%s); sending the text alone", exc)
+                return None
+            raise self._delivery_error(exc) from exc
+
+    async def send_attachment(
+        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+    ) -> list[str]:
+        await self._check_window(chat_id)
+        try:
+            media_id = await self._graph.upload(
+                attachment.data, mime_type=attachment.mime_type, file_name=attachment.file_name
+            )
+        except GraphAPIError as exc:
+            raise self._delivery_error(exc) from exc
+        payload = outgoing.document(chat_id, media_id, attachment.file_name, reply_to_id)
+        return [await self._send(payload)]
+
+    async def _send(self, payload: dict[str, object]) -> str:
+        try:
+            return await self._graph.send_message(payload)
+        except GraphAPIError as exc:
+            raise self._delivery_error(exc) from exc
+
+    def _delivery_error(self, exc: GraphAPIError) -> DeliveryError:
+        if exc.severity is Severity.AUTH:
+            self._alarm.report(exc)
+        return to_delivery_error(exc)
+
+    async def _check_window(self, chat_id: str) -> None:
+        stored = await self._sink.last_incoming_at(Platform.WHATSAPP, chat_id)
+        if stored is not None and stored.tzinfo is None:
+            stored = stored.replace(tzinfo=UTC)
+        seen = self._last_wamid.get(chat_id)
+        moments = [m for m in (stored, seen[1] if seen else None) if m is not None]
+        if not moments or datetime.now(UTC) - max(moments) > WINDOW:
+            raise DeliveryError("outside WhatsApp's 24-hour window", permanent=True)
+
+    # media and activity
+
+    async def download(self, media: MediaRef) -> bytes:
+        """Media bytes by id, refused early when WhatsApp says it is too large."""
+        limit, limit_mb = self._settings.max_media_bytes, self._settings.max_media_mb
+        if media.size and media.size > limit:
+            raise MediaTooLarge(limit_mb, media.size)
+        try:
+            info = await self._graph.media_info(media.file_id)
+            if info.file_size and info.file_size > limit:
+                raise MediaTooLarge(limit_mb, info.file_size)
+            _check_type(media.mime_type, info.mime_type)
+            data = await self._graph.download(info.url, max_bytes=limit, limit_mb=limit_mb)
+        except GraphAPIError as exc:
+            if exc.severity is Severity.AUTH:
+                self._alarm.report(exc)
+            if exc.severity in (Severity.AUTH, Severity.TRANSIENT):
+                raise AdapterError(f"WhatsApp media download failed: {exc}") from exc
+            raise UnreadableMedia(
+                "I could not fetch that file from WhatsApp. Please send it again.", str(exc)
+            ) from exc
+        if not data:
+            raise UnreadableMedia("That file is empty.", f"empty media {media.file_id}")
+        return data
+
+    async def show_activity(self, chat_id: str, activity: Activity) -> None:
+        """Mark the user's last message read and show the typing dots (WhatsApp has
+        one indicator for text and voice). Failures only cost the dots."""
+        seen = self._last_wamid.get(chat_id)
+        if seen is None:
+            return
+        wamid = seen[0]
+        now = time.monotonic()
+        previous = self._typing.get(chat_id)
+        if previous and previous[0] == wamid and now - previous[1] < TYPING_REFRESH:
+            return
+        self._typing[chat_id] = (wamid, now)
+        try:
+            await self._graph.mark_read(wamid, typing=True)
+        except GraphAPIError as exc:
+            if exc.severity is Severity.AUTH:
+                self._alarm.report(exc)
+            log.debug("typing indicator failed for %s: %s", chat_id, exc)
+
+    def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
+        """WhatsApp cannot edit a sent message, so replies are sent whole."""
+        return None
+
+
+def _check_type(expected: str | None, actual: str | None) -> None:
+    """The bytes must be of the family the message announced (image, audio...)."""
+    if expected and actual and expected.split("/")[0] != actual.split("/")[0]:
+        raise UnreadableMedia(
+            "That file is not what it claims to be.", f"announced {expected}, served {actual}"
+        )
