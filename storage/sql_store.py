@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from bot.models import (
 from bot.ports import Accepted, Direction, State, StoredMessage, UserSettings
 from storage.database import create_engine
 from storage.schema import Blob, Conversation, Delivery, Message, User, utcnow
+from storage.writer_queue import WriterQueue
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -94,17 +94,17 @@ class SqlStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         # SQLite has one writer at a time; queueing writers here is far cheaper than
         # letting them spin in SQLite's busy handler. Other databases need no such queue.
-        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._writers = WriterQueue() if engine.dialect.name == "sqlite" else None
         self._user_ids: dict[tuple[str, str, str | None], int] = {}
 
     @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction."""
-        if self._write_lock is None:
+    async def _writing(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """One write transaction; `urgent` ones (the inbox) go first on SQLite."""
+        if self._writers is None:
             async with self._sessions.begin() as session:
                 yield session
             return
-        async with self._write_lock, self._sessions.begin() as session:
+        async with self._writers.turn(urgent=urgent), self._sessions.begin() as session:
             yield session
 
     @classmethod
@@ -121,7 +121,7 @@ class SqlStore:
     # inbox -----------------------------------------------------------------
 
     async def accept(self, message: IncomingMessage, *, in_context: bool) -> Accepted:
-        async with self._writing() as session:
+        async with self._writing(urgent=True) as session:
             existing = await self._find_incoming(session, message)
             if existing is not None:
                 return Accepted(id=existing, duplicate=True)
