@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(
         200, validation_alias=_env("OMNIVOX_LLM_MAX_TOKENS", "llm_max_tokens")
     )
+    llm_threads: int = Field(0, validation_alias=_env("OMNIVOX_LLM_THREADS", "llm_threads"))
     system_prompt: str = Field("", validation_alias=_env("OMNIVOX_SYSTEM_PROMPT", "system_prompt"))
     tts: Literal["piper", "edge-tts", "espeak"] = Field(
         "piper", validation_alias=_env("OMNIVOX_TTS", "tts")
