@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.engines.base import Engines, Voice
+from bot.engines.registry import primary_language
 from bot.export import history_markdown, history_summary
 from bot.media import encode_voice_note
 from bot.models import Attachment, Choice, Reply
@@ -124,17 +125,12 @@ def _mode_words(choice: str) -> str:
 async def voice(ctx: CommandContext) -> Reply:
     voices = await ctx.engines.synthesizer.voices()
     if not ctx.args:
-        current = (await _settings(ctx)).voice or (voices[0].id if voices else "none")
-        listing = "\n".join(f"• {v.name} ({v.language}) – /voice {v.id}" for v in voices[:30])
-        return Reply(
-            text=f"My voice is {current}. Voices here:\n{listing}",
-            choices=tuple(
-                Choice(label=f"{v.name} ({v.language})", command=f"/voice {v.id}")
-                for v in voices[:10]
-            ),
-        )
+        return await _list_voices(ctx, voices)
     picked = _find_voice(voices, ctx.args)
     if picked is None:
+        in_language = _voices_in(voices, ctx.args)
+        if in_language:
+            return _voice_menu(f"Voices for '{ctx.args[:20]}':", in_language)
         return Reply(text=f"I have no voice called '{ctx.args[:60]}'. Send /voice to see the list.")
     await ctx.store.update_user_settings(
         ctx.message.platform, ctx.message.user_id, voice=picked.id
@@ -144,6 +140,40 @@ async def voice(ctx: CommandContext) -> Reply:
     preview = await asyncio.to_thread(encode_voice_note, clip)
     return Reply(text=f"Voice set to {picked.name} ({picked.language}). {PREVIEW_TEXT}",
                  voice=preview)
+
+
+async def _list_voices(ctx: CommandContext, voices: list[Voice]) -> Reply:
+    """Neural voices first; the many espeak-ng languages are listed per language on request."""
+    current = (await _settings(ctx)).voice or (voices[0].id if voices else "none")
+    main = [v for v in voices if v.engine != "espeak"]
+    other = [v for v in voices if v not in main]
+    intro = f"My voice is {current}."
+    menu = _voice_menu(intro + " Voices here:", main or voices[:10])
+    if other and main:
+        languages = sorted({primary_language(v.language) for v in other})
+        menu = Reply(
+            text=f"{menu.text}\n\nespeak-ng also speaks {len(languages)} languages "
+            f"({', '.join(languages[:12])}, …): send /voice <language code>, e.g. /voice de.",
+            choices=menu.choices,
+        )
+    return menu
+
+
+def _voice_menu(title: str, voices: list[Voice]) -> Reply:
+    listing = "\n".join(f"• {v.name} ({v.language}) – /voice {v.id}" for v in voices[:30])
+    return Reply(
+        text=f"{title}\n{listing}",
+        choices=tuple(
+            Choice(label=f"{v.name} ({v.language})", command=f"/voice {v.id}") for v in voices[:10]
+        ),
+    )
+
+
+def _voices_in(voices: list[Voice], language: str) -> list[Voice]:
+    wanted = primary_language(language)
+    if not wanted.isalpha() or len(wanted) > 3:
+        return []
+    return [v for v in voices if primary_language(v.language) == wanted]
 
 
 def _find_voice(voices: list[Voice], wanted: str) -> Voice | None:

@@ -150,6 +150,9 @@ class Pipeline:
             current_images=understanding.images,
         )
         text = await self._generate(turns, None if spoken else stream)
+        if current.kind is ContentKind.PHOTO and not self.engines.describer.can_caption:
+            # say plainly what the answer rests on: no caption, only text and likely objects
+            text += f"\n\n(I can't caption photos on this server. What I found: {current.caption})"
         reply = Reply(text=text, reply_to_id=message.platform_message_id, feedback=True)
         if not spoken:
             return reply

@@ -120,3 +120,24 @@ async def test_unknown_command(
     dispatcher: Dispatcher, channel: RecordingChannel, message: Make
 ) -> None:
     assert "/help" in await ask(dispatcher, channel, message, "/dance")
+
+
+async def test_voice_lists_many_voices_by_language(
+    dispatcher: Dispatcher, channel: RecordingChannel, message: Make, engines  # type: ignore[no-untyped-def]
+) -> None:
+    from bot.engines.base import Voice
+
+    many = [Voice(id="neural:one", name="One", language="en_US", engine="piper")] + [
+        Voice(id=f"espeak:{code}", name=f"Speaker {code}", language=code, engine="espeak")
+        for code in ("de", "fr", "es", "it", "pt", "nl", "sv", "pl", "ru", "tr", "cs", "el")
+    ]
+
+    async def voices() -> list[Voice]:
+        return many
+
+    engines.synthesizer.voices = voices
+    listing = await ask(dispatcher, channel, message, "/voice")
+    assert "One (en_US)" in listing and "espeak-ng also speaks 12 languages" in listing
+    assert "espeak:fr" not in listing
+    german = await ask(dispatcher, channel, message, "/voice de")
+    assert "/voice espeak:de" in german and "espeak:fr" not in german

@@ -110,6 +110,7 @@ async def test_photo_with_caption_gets_an_answer_about_it(web: Client) -> None:
     incoming, reply = await settled(web)
     assert incoming["kind"] == "photo" and "cup" in incoming["caption"]
     assert "what is this?" in reply["text"]
+    assert "can't caption photos" in reply["text"] and "cup (80%)" in reply["text"]
 
 
 async def test_client_message_id_makes_a_retry_a_noop(web: Client) -> None:
