@@ -11,5 +11,5 @@ def configure(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    for noisy in ("httpx", "httpcore", "aiohttp.access", "telegram.ext.Updater"):
+    for noisy in ("httpx", "httpcore", "aiohttp.access", "telegram.ext.Updater", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -29,6 +29,7 @@ UNINTELLIGIBLE = "I could not make that out — could you say it again?"
 EMPTY = "Your message was empty. Write something, or send a voice note or a photo."
 NO_ANSWER = "I don't have an answer to that, sorry. Could you put it another way?"
 STREAM_INTERVAL = 0.25
+MIN_LABEL_SCORE = 0.1  # below this an ImageNet guess misleads more than it helps
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +53,12 @@ def describe_for_model(found: ImageDescription) -> str:
     parts: list[str] = []
     if found.caption:
         parts.append(f"It shows {found.caption.rstrip('.')}.")
-    if found.labels:
-        likely = ", ".join(f"{name} ({score:.0%})" for name, score in found.labels[:3])
+    confident = [(name, score) for name, score in found.labels[:3] if score >= MIN_LABEL_SCORE]
+    if confident:
+        likely = ", ".join(f"{name} ({score:.0%})" for name, score in confident)
         parts.append(f"Most likely objects: {likely}.")
+    elif found.labels and not found.caption:
+        parts.append("No object in it was recognised with confidence.")
     if found.text.strip():
         parts.append(f'Text in it: "{found.text.strip()[:800]}".')
     if not parts:
@@ -67,7 +71,8 @@ _MARKUP = re.compile(r"[*_`#>|]+|\[([^\]]*)\]\([^)]*\)")
 
 def speakable(text: str) -> str:
     """Strip markup a voice would read out literally."""
-    return _MARKUP.sub(lambda m: m.group(1) or " ", text).strip()
+    plain = _MARKUP.sub(lambda m: m.group(1) or "", text)
+    return re.sub(r"[ \t]{2,}", " ", plain).strip()
 
 
 class Pipeline:

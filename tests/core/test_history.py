@@ -42,3 +42,4 @@ def test_roles_alternate_and_start_with_the_user() -> None:
     window = build_window("sys", messages, budget_tokens=1000)
     assert [t.role for t in window] == ["system", "user"]
     assert window[-1].text == "a\nb"
+
