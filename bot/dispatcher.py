@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import heapq
 import logging
 from collections import deque
 from collections.abc import Coroutine
@@ -26,7 +28,7 @@ from bot.engines.base import Engines
 from bot.errors import DeliveryError, OmnivoxError
 from bot.models import Activity, ContentKind, IncomingMessage, Platform, Reply
 from bot.pipeline import Pipeline, Understanding, wants_voice
-from bot.ports import Accepted, State, Store, StoredMessage, UserSettings
+from bot.ports import Accepted, Direction, State, Store, StoredMessage, UserSettings
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,8 @@ class Dispatcher:
         self._delivering: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        # when the deliveries that failed for now come due: the sweep asks the store only then
+        self._retries: list[datetime] = []
         self._settled = asyncio.Event()
         self.running = False
 
@@ -281,14 +285,21 @@ class Dispatcher:
             return
         if stream is not None:
             self._streams[reply_id] = stream
-        await self._deliver(reply_id)
+        # just stored: what `load_reply` would read back is in hand
+        row = dataclasses.replace(
+            message, id=reply_id, direction=Direction.OUT, state=State.ANSWERED,
+            answer_to=message.id, reply_to_platform_id=reply.reply_to_id,
+        )  # fmt: skip
+        await self._deliver(reply_id, (row, reply))
 
-    async def _deliver(self, reply_id: int) -> None:
+    async def _deliver(
+        self, reply_id: int, stored: tuple[StoredMessage, Reply] | None = None
+    ) -> None:
         if reply_id in self._delivering:
             return
         self._delivering.add(reply_id)
         try:
-            loaded = await self.store.load_reply(reply_id)
+            loaded = stored or await self.store.load_reply(reply_id)
             if loaded is None or loaded[0].state is not State.ANSWERED:
                 return
             reply_row, reply = loaded
@@ -347,19 +358,27 @@ class Dispatcher:
         delay = failure.retry_after or min(2.0 ** (attempts + 1), MAX_BACKOFF)
         log.info("reply %s not delivered (%s); retrying in %.0f s", reply_id, failure.reason,
                  delay)
+        retry_at = _now() + timedelta(seconds=delay)
         await self.store.mark_delivery_failed(
-            reply_id, failure.reason, permanent=False, retry_at=_now() + timedelta(seconds=delay)
+            reply_id, failure.reason, permanent=False, retry_at=retry_at
         )
+        heapq.heappush(self._retries, retry_at)
 
     async def _sweep_retries(self) -> None:
         while True:
             await asyncio.sleep(RETRY_SWEEP_EVERY)
+            now = _now()
+            if not self._retries or self._retries[0] > now:
+                continue
+            while self._retries and self._retries[0] <= now:
+                heapq.heappop(self._retries)
             try:
-                for row in await self.store.undelivered(due_before=_now()):
+                for row in await self.store.undelivered(due_before=now):
                     if row.id not in self._delivering:
                         self._spawn(self._deliver(row.id))
             except Exception:
                 log.exception("retry sweep failed")
+                heapq.heappush(self._retries, now)  # try again at the next sweep
 
     # direct sends (refusals, limits) ----------------------------------------
 

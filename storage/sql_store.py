@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, true, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -51,6 +51,59 @@ def _media(data: dict[str, Any] | None) -> MediaRef | None:
 
 
 CONTEXT_ROWS = 200  # far more than any window holds; bounds the work on very long chats
+
+# Statements run for every message, built once: building a statement and its cache key
+# costs more CPU than SQLite takes to run it. Values are bound at execution.
+_INCOMING_ID = select(Message.id).where(
+    Message.platform == bindparam("p_platform"),
+    Message.chat_id == bindparam("p_chat"),
+    Message.direction == Direction.IN.value,
+    Message.platform_message_id == bindparam("p_message"),
+)
+_CURRENT_CONVERSATION = select(func.max(Conversation.id)).where(
+    Conversation.platform == bindparam("p_platform"), Conversation.chat_id == bindparam("p_chat")
+)
+_MESSAGE_BY_ID = (
+    select(Message, User.platform_user_id)
+    .outerjoin(User, User.id == Message.user_id)
+    .where(Message.id == bindparam("p_id"))
+)
+_BLOBS_OF = select(Blob.message_id, Blob.role, Blob.duration).where(
+    Blob.message_id.in_(bindparam("p_ids", expanding=True))
+)
+_SET_STATE = (
+    update(Message).where(Message.id == bindparam("p_id")).values(state=bindparam("p_state"))
+)
+_SET_STATE_AND_ERROR = (
+    update(Message)
+    .where(Message.id == bindparam("p_id"))
+    .values(state=bindparam("p_state"), error=bindparam("p_error"))
+)
+_USER = select(User).where(
+    User.platform == bindparam("p_platform"), User.platform_user_id == bindparam("p_user")
+)
+_CONTEXT = (
+    select(Message, User.platform_user_id)
+    .outerjoin(User, User.id == Message.user_id)
+    .where(
+        Message.conversation_id == bindparam("p_conversation"),
+        Message.in_context.is_(True),
+        or_(Message.id <= bindparam("p_id"), Message.answer_to <= bindparam("p_id")),
+    )
+    .order_by(Message.id.desc())
+    .limit(CONTEXT_ROWS)
+)
+_ANSWERED_IN = select(Message.conversation_id, Message.platform, Message.chat_id).where(
+    Message.id == bindparam("p_id")
+)
+_INSERT_MESSAGE = insert(Message)
+_REPLY_OF = select(Message.platform, Message.answer_to).where(Message.id == bindparam("p_id"))
+_DELIVERED = (
+    update(Message)
+    .where(Message.id == bindparam("p_id"))
+    .values(state=State.DELIVERED.value, error=None, platform_message_id=bindparam("p_sent"))
+)
+_INSERT_DELIVERY = insert(Delivery)
 
 
 def _to_stored(
@@ -135,42 +188,40 @@ class SqlStore:
             conversation = await self._conversation(
                 session, message.platform, message.chat_id, message.is_group
             )
-            row = Message(
-                conversation_id=conversation,
-                user_id=user_id,
-                platform=message.platform.value,
-                chat_id=message.chat_id,
-                direction=Direction.IN.value,
-                kind=message.kind.value,
-                text=message.text,
-                state=State.RECEIVED.value,
-                platform_message_id=message.message_id,
-                reply_to_platform_id=message.reply_to_id,
-                reply_to_text=message.reply_to_text,
-                media=_media_json(message.media),
-                in_context=in_context,
-                error=message.unsupported_type,
-                created_at=message.timestamp,
-            )
-            session.add(row)
+            values = {
+                "conversation_id": conversation,
+                "user_id": user_id,
+                "platform": message.platform.value,
+                "chat_id": message.chat_id,
+                "direction": Direction.IN.value,
+                "kind": message.kind.value,
+                "text": message.text,
+                "state": State.RECEIVED.value,
+                "platform_message_id": message.message_id,
+                "reply_to_platform_id": message.reply_to_id,
+                "reply_to_text": message.reply_to_text,
+                "media": _media_json(message.media),
+                "in_context": in_context,
+                "error": message.unsupported_type,
+                "created_at": message.timestamp,
+            }
             try:
-                await session.flush()
+                inserted = await (await session.connection()).execute(_INSERT_MESSAGE, values)
             except IntegrityError:  # a concurrent redelivery won the race
                 await session.rollback()
                 self._user_ids.clear()
                 found = await self._find_incoming(session, message)
                 return Accepted(id=found, duplicate=True)
-            return Accepted(id=row.id)
+            key = inserted.inserted_primary_key
+            assert key is not None
+            return Accepted(id=int(key[0]))
 
     async def _find_incoming(self, session: AsyncSession, message: IncomingMessage) -> int | None:
         return await session.scalar(
-            select(Message.id).where(
-                Message.platform == message.platform.value,
-                Message.chat_id == message.chat_id,
-                Message.direction == Direction.IN.value,
-                Message.platform_message_id == message.message_id,
-            )
-        )
+            _INCOMING_ID,
+            {"p_platform": message.platform.value, "p_chat": message.chat_id,
+             "p_message": message.message_id},
+        )  # fmt: skip
 
     async def _user(
         self, session: AsyncSession, platform: Platform, user_id: str, name: str | None = None
@@ -191,9 +242,7 @@ class SqlStore:
         self, session: AsyncSession, platform: Platform, chat_id: str, is_group: bool = False
     ) -> int:
         current = await session.scalar(
-            select(func.max(Conversation.id)).where(
-                Conversation.platform == platform.value, Conversation.chat_id == chat_id
-            )
+            _CURRENT_CONVERSATION, {"p_platform": platform.value, "p_chat": chat_id}
         )
         if current is not None:
             return int(current)
@@ -207,7 +256,8 @@ class SqlStore:
             return await self._stored(session, message_id)
 
     async def _stored(self, session: AsyncSession, message_id: int) -> StoredMessage | None:
-        found = await self._many_by(session, Message.id == message_id)
+        rows = (await session.execute(_MESSAGE_BY_ID, {"p_id": message_id})).all()
+        found = await self._many(session, [(row, user) for row, user in rows])
         return found[0] if found else None
 
     async def _many_by(self, session: AsyncSession, *where: Any) -> list[StoredMessage]:
@@ -224,22 +274,23 @@ class SqlStore:
     async def _many(
         self, session: AsyncSession, rows: Sequence[tuple[Message, str | None]]
     ) -> list[StoredMessage]:
-        """Build StoredMessages with one extra query for all their blobs (never their bytes)."""
-        ids = [row.id for row, _ in rows]
+        """Build StoredMessages with one extra query for all their blobs (never their bytes).
+        Only replies have blobs (see `add_reply`), so a batch of incoming messages needs none."""
+        ids = [row.id for row, _ in rows if row.direction == Direction.OUT.value]
         blobs: dict[tuple[int, str], float | None] = {}
         if ids:
-            found = await session.execute(
-                select(Blob.message_id, Blob.role, Blob.duration).where(Blob.message_id.in_(ids))
-            )
+            found = await session.execute(_BLOBS_OF, {"p_ids": ids})
             blobs = {(mid, role): duration for mid, role, duration in found.all()}
         return [_to_stored(row, user or "", blobs) for row, user in rows]
 
     async def set_state(self, message_id: int, state: State, error: str | None = None) -> None:
         async with self._writing() as session:
-            values: dict[str, Any] = {"state": state.value, "updated_at": utcnow()}
+            conn = await session.connection()
+            params = {"p_id": message_id, "p_state": state.value}
             if error is not None or state is State.FAILED:
-                values["error"] = error
-            await session.execute(update(Message).where(Message.id == message_id).values(**values))
+                await conn.execute(_SET_STATE_AND_ERROR, {**params, "p_error": error})
+            else:
+                await conn.execute(_SET_STATE, params)
 
     async def set_understanding(
         self,
@@ -274,31 +325,38 @@ class SqlStore:
     # outbox ----------------------------------------------------------------
 
     async def add_reply(self, answer_to: int, reply: Reply, *, in_context: bool) -> int:
+        # Core statements rather than ORM objects: this runs once per answer.
         async with self._writing() as session:
-            incoming = await session.get(Message, answer_to)
+            conn = await session.connection()
+            incoming = (await conn.execute(_ANSWERED_IN, {"p_id": answer_to})).first()
             if incoming is None:
                 raise LookupError(f"message {answer_to} is gone")
-            row = Message(
-                conversation_id=incoming.conversation_id,
-                user_id=None,
-                platform=incoming.platform,
-                chat_id=incoming.chat_id,
-                direction=Direction.OUT.value,
-                kind=(ContentKind.VOICE if reply.voice else ContentKind.TEXT).value,
-                text=reply.text,
-                state=State.ANSWERED.value,
-                reply_to_platform_id=reply.reply_to_id,
-                answer_to=answer_to,
-                in_context=in_context,
-                choices=[{"label": c.label, "command": c.command} for c in reply.choices] or None,
-                feedback=0 if reply.feedback else None,
+            inserted = await conn.execute(
+                _INSERT_MESSAGE,
+                {
+                    "conversation_id": incoming.conversation_id,
+                    "user_id": None,
+                    "platform": incoming.platform,
+                    "chat_id": incoming.chat_id,
+                    "direction": Direction.OUT.value,
+                    "kind": (ContentKind.VOICE if reply.voice else ContentKind.TEXT).value,
+                    "text": reply.text,
+                    "state": State.ANSWERED.value,
+                    "reply_to_platform_id": reply.reply_to_id,
+                    "answer_to": answer_to,
+                    "in_context": in_context,
+                    "choices": [{"label": c.label, "command": c.command} for c in reply.choices]
+                    or None,
+                    "feedback": 0 if reply.feedback else None,
+                },
             )
-            session.add(row)
-            await session.flush()
+            key = inserted.inserted_primary_key
+            assert key is not None
+            reply_id = int(key[0])
             if reply.voice is not None:
                 session.add(
                     Blob(
-                        message_id=row.id,
+                        message_id=reply_id,
                         role="voice",
                         mime_type=reply.voice.mime_type,
                         duration=reply.voice.duration,
@@ -308,15 +366,15 @@ class SqlStore:
             if reply.attachment is not None:
                 session.add(
                     Blob(
-                        message_id=row.id,
+                        message_id=reply_id,
                         role="attachment",
                         mime_type=reply.attachment.mime_type,
                         file_name=reply.attachment.file_name,
                         data=reply.attachment.data,
                     )
                 )
-            incoming.state = State.ANSWERED.value
-            return row.id
+            await conn.execute(_SET_STATE, {"p_id": answer_to, "p_state": State.ANSWERED.value})
+            return reply_id
 
     async def undelivered(self, *, due_before: datetime | None = None) -> list[StoredMessage]:
         where = [Message.direction == Direction.OUT.value, Message.state == State.ANSWERED.value]
@@ -358,21 +416,26 @@ class SqlStore:
             )
 
     async def mark_delivered(self, message_id: int, platform_ids: list[str]) -> None:
+        # Core statements rather than ORM objects: this runs once per answer.
         async with self._writing() as session:
-            row = await session.get(Message, message_id)
+            conn = await session.connection()
+            row = (await conn.execute(_REPLY_OF, {"p_id": message_id})).first()
             if row is None:
                 return
-            row.state = State.DELIVERED.value
-            row.error = None
-            row.platform_message_id = platform_ids[0] if platform_ids else None
-            for pid in platform_ids:
-                session.add(Delivery(message_id=message_id, platform=row.platform,
-                                     platform_message_id=pid))
+            sent = platform_ids[0] if platform_ids else None
+            await conn.execute(_DELIVERED, {"p_id": message_id, "p_sent": sent})
+            if platform_ids:
+                await conn.execute(
+                    _INSERT_DELIVERY,
+                    [
+                        {"message_id": message_id, "platform": row.platform,
+                         "platform_message_id": pid}
+                        for pid in platform_ids
+                    ],
+                )  # fmt: skip
             if row.answer_to is not None:
-                await session.execute(
-                    update(Message)
-                    .where(Message.id == row.answer_to)
-                    .values(state=State.DELIVERED.value)
+                await conn.execute(
+                    _SET_STATE, {"p_id": row.answer_to, "p_state": State.DELIVERED.value}
                 )
 
     async def mark_delivery_failed(
@@ -401,15 +464,7 @@ class SqlStore:
         voice and attachment flags are not looked up)."""
         async with self._sessions() as session:
             found = await session.execute(
-                select(Message, User.platform_user_id)
-                .outerjoin(User, User.id == Message.user_id)
-                .where(
-                    Message.conversation_id == message.conversation_id,
-                    Message.in_context.is_(True),
-                    or_(Message.id <= message.id, Message.answer_to <= message.id),
-                )
-                .order_by(Message.id.desc())
-                .limit(CONTEXT_ROWS)
+                _CONTEXT, {"p_conversation": message.conversation_id, "p_id": message.id}
             )
             rows = [(row, user) for row, user in found.all()]
             # a reply sits right after the message it answers, even if stored later
@@ -489,10 +544,7 @@ class SqlStore:
 
     async def user_settings(self, platform: Platform, user_id: str) -> UserSettings:
         async with self._sessions() as session:
-            user = await session.scalar(
-                select(User).where(User.platform == platform.value,
-                                   User.platform_user_id == user_id)
-            )
+            user = await session.scalar(_USER, {"p_platform": platform.value, "p_user": user_id})
             if user is None:
                 return UserSettings()
             return UserSettings(

@@ -29,6 +29,7 @@ from adapters.telegram.outgoing import TextSender, reply_parameters, with_plain_
 from adapters.telegram.parse import BotIdentity, CallbackAction, parse_update
 from adapters.telegram.polling import ALLOWED_UPDATES, Poller
 from adapters.telegram.ratelimit import ChatRateLimiter
+from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.stream import TelegramReplyStream
 from bot.commands import COMMAND_MENU
 from bot.config import Settings
@@ -239,21 +240,23 @@ class TelegramAdapter:
 
 
 def _build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
-    """Bot API endpoints, timeouts and flood control from settings; no Updater (see above)."""
+    """Bot API endpoints, timeouts and flood control from settings; no Updater (see above).
+    HTTP goes through aiohttp (`request.AiohttpRequest`) rather than PTB's httpx stack."""
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .updater(None)
-        .connect_timeout(10)
-        .read_timeout(15)
-        .write_timeout(20)
-        .media_write_timeout(60)
-        .pool_timeout(10)
-        .connection_pool_size(64)
-        .get_updates_read_timeout(10)
-    )
+        .request(AiohttpRequest(
+            connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=20,
+            media_write_timeout=60, pool_timeout=10,
+        ))
+        .get_updates_request(AiohttpRequest(
+            connection_pool_size=1, connect_timeout=10, read_timeout=10, write_timeout=20,
+            pool_timeout=10,
+        ))
+    )  # fmt: skip
     if settings.telegram_rate_limiter:
         # the builder types its rate-limiter argument from the chain so far (no limiter yet)
         builder = builder.rate_limiter(ChatRateLimiter())  # type: ignore[arg-type]

@@ -1,8 +1,10 @@
 """Flood control: PTB's AIORateLimiter plus Telegram's per-private-chat pace.
 
-AIORateLimiter keeps the bot under ~30 calls/s overall and 20 messages/minute per group,
-and waits out a 429's retry_after; it does not pace a single private chat, where Telegram
-asks for about one message a second.
+AIORateLimiter keeps the bot under 20 messages/minute per group and waits out a 429's
+retry_after. Its overall limit is set here as one call per 1/30 s rather than its default
+of 30 per second: the default is a leaky bucket that lets a full bucket through at once
+and then refills, so up to ~60 calls landed within one second under load. It does not pace
+a single private chat, where Telegram asks for about one message a second.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from telegram.ext import AIORateLimiter
 
 _PACED = frozenset({"sendMessage", "sendVoice", "sendAudio", "sendDocument", "sendPhoto"})
 _MAX_CHATS = 1024
+_OVERALL_PER_SECOND = 30
 
 Callback = Callable[..., Coroutine[Any, Any, Any]]
 
@@ -24,7 +27,9 @@ class ChatRateLimiter(AIORateLimiter):
     """One message per `chat_period` seconds per private chat, on top of AIORateLimiter."""
 
     def __init__(self, *, chat_period: float = 1.0, max_retries: int = 3) -> None:
-        super().__init__(max_retries=max_retries)
+        super().__init__(
+            overall_max_rate=1, overall_time_period=1 / _OVERALL_PER_SECOND, max_retries=max_retries
+        )
         self._chat_period = chat_period
         self._chats: dict[int, AsyncLimiter] = {}
 

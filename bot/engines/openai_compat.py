@@ -1,20 +1,29 @@
 """Chat through any OpenAI-compatible Chat Completions endpoint (OpenAI, Ollama, vLLM...).
 
-Built on the official `openai` SDK rather than hand-rolled HTTP: it parses the
-SSE stream, maps error bodies to typed exceptions, and retries 429/5xx and
-connection errors with exponential backoff, honouring `Retry-After`. Any base
-URL works. With `OMNIVOX_LLM_VISION=true` the user's photo is sent as an
-`image_url` data: URL part, so the model sees the picture itself.
+The wire protocol is spoken directly over aiohttp (already the server's HTTP stack) rather
+than through the `openai` SDK: the SDK builds a pydantic object for every streamed chunk
+and runs its own httpx stack, which made it the largest CPU cost per answered message and
+added tens of MB of imports. What it did for us is kept here: SSE parsing, error bodies
+mapped to readable errors, and retries of 408/409/429/5xx and connection failures with
+exponential backoff, honouring `Retry-After` / `retry-after-ms`. Any base URL works. With
+`OMNIVOX_LLM_VISION=true` the user's photo is sent as an `image_url` data: URL part, so
+the model sees the picture itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import importlib.util
+import contextlib
+import email.utils
+import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+import random
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
+
+import aiohttp
 
 from bot.config import Settings
 from bot.engines.base import EngineStatus
@@ -24,10 +33,13 @@ from bot.models import ChatTurn
 
 log = logging.getLogger(__name__)
 
-HINT = "pip install openai"
 DEFAULT_MODEL = "gpt-4o-mini"
 MAX_RETRIES = 3
 TIMEOUT_SECONDS = 60.0
+INITIAL_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+MAX_RETRY_AFTER = 60.0
+_RETRIED_STATUSES = frozenset({408, 409, 429})
 
 
 class OpenAICompatChat:
@@ -42,54 +54,104 @@ class OpenAICompatChat:
         self.accepts_images = settings.llm_vision
         self._key = settings.llm_api_key.get_secret_value()
         self._system = system_prompt(settings)
-        self._client: Any = None
         self._temperature = 0.5
+        self._url = f"{self.base_url}/chat/completions"
+        # Local servers (Ollama, llama.cpp server) ignore the key but some proxies want one.
+        self._headers = {"Authorization": f"Bearer {self._key or 'unused'}"}
+        self._session: aiohttp.ClientSession | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._closer: asyncio.Task[None] | None = None
 
-    def _get_client(self) -> Any:
-        if self._client is None:
-            try:
-                from openai import AsyncOpenAI
-            except ImportError as exc:
-                raise EngineUnavailable("the openai package is missing", hint=HINT) from exc
-            self._client = AsyncOpenAI(
-                base_url=self.base_url,
-                # Local servers (Ollama, llama.cpp server) ignore the key but the SDK wants one.
-                api_key=self._key or "unused",
-                max_retries=self.max_retries,
-                timeout=TIMEOUT_SECONDS,
+    def _get_session(self) -> aiohttp.ClientSession:
+        """One pooled session per event loop, closed when the loop cancels its tasks."""
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is None or session.closed or self._session_loop is not loop:
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=TIMEOUT_SECONDS, sock_read=TIMEOUT_SECONDS
             )
-        return self._client
+            session = self._session = aiohttp.ClientSession(timeout=timeout)
+            self._session_loop = loop
+            self._closer = loop.create_task(_close_on_cancel(session), name="openai-session")
+        return session
 
     async def warm_up(self) -> None:
-        self._get_client()
+        self._get_session()
 
     async def stream(self, turns: Sequence[ChatTurn], *, max_tokens: int) -> AsyncIterator[str]:
-        client = self._get_client()
-        messages = await self._messages(turns)
+        body = await self._body(turns, max_tokens, stream=True)
+        response = await self._post(body)
         try:
-            response = await client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens,
-                temperature=self._temperature, stream=True,
-            )
-            async with response:
-                async for chunk in response:
-                    if chunk.choices and chunk.choices[0].delta.content:
-                        yield chunk.choices[0].delta.content
-        except Exception as exc:
-            raise _engine_error(exc) from exc
+            async for data in _sse_data(response.content):
+                if data == "[DONE]":
+                    break
+                chunk = json.loads(data)
+                if chunk.get("error"):
+                    raise EngineError(f"chat endpoint failed: {_error_text(chunk)}")
+                choices = chunk.get("choices")
+                if choices:
+                    piece = (choices[0].get("delta") or {}).get("content")
+                    if piece:
+                        yield piece
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise _transport_error(exc) from exc
+        finally:
+            response.release()
 
     async def complete(self, turns: Sequence[ChatTurn], *, max_tokens: int) -> str:
         """One answer in one response (no streaming), e.g. for summaries."""
-        client = self._get_client()
-        messages = await self._messages(turns)
+        body = await self._body(turns, max_tokens, stream=False)
+        response = await self._post(body)
         try:
-            response = await client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens,
-                temperature=self._temperature,
-            )
-        except Exception as exc:
-            raise _engine_error(exc) from exc
-        return (response.choices[0].message.content or "") if response.choices else ""
+            answer = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise _transport_error(exc) from exc
+        finally:
+            response.release()
+        choices = answer.get("choices") if isinstance(answer, dict) else None
+        if not choices:
+            return ""
+        return (choices[0].get("message") or {}).get("content") or ""
+
+    async def _body(
+        self, turns: Sequence[ChatTurn], max_tokens: int, *, stream: bool
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": await self._messages(turns),
+            "max_tokens": max_tokens,
+            "temperature": self._temperature,
+        }
+        if stream:
+            body["stream"] = True
+        return body
+
+    async def _post(self, body: dict[str, Any]) -> aiohttp.ClientResponse:
+        """A 2xx response (the caller releases it), after retrying what is worth retrying."""
+        session = self._get_session()
+        payload = json.dumps(body).encode()
+        headers = {**self._headers, "Content-Type": "application/json"}
+        attempt = 0
+        while True:
+            wait: float | None = None
+            try:
+                response = await session.post(self._url, data=payload, headers=headers)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                failure: EngineError = _transport_error(exc)
+                retry = True
+            else:
+                if response.status < 300:
+                    return response
+                failure = await _status_error(response, retried=attempt > 0)
+                retry = _should_retry(response)
+                wait = _retry_after(response.headers)
+                response.release()
+            if not retry or attempt >= self.max_retries:
+                raise failure
+            delay = wait if wait is not None else _backoff(attempt)
+            log.info("chat endpoint: %s; retrying in %.2f s", failure, delay)
+            await asyncio.sleep(delay)
+            attempt += 1
 
     async def _messages(self, turns: Sequence[ChatTurn]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -101,11 +163,6 @@ class OpenAICompatChat:
         return out
 
     def status(self) -> EngineStatus:
-        if importlib.util.find_spec("openai") is None:
-            return EngineStatus(
-                job="chat", engine=self.name, available=False,
-                detail="the openai package is not installed", hint=HINT,
-            )
         vision = "with photos" if self.accepts_images else "text only"
         hint = None
         if not self._key and "api.openai.com" in self.base_url:
@@ -114,6 +171,92 @@ class OpenAICompatChat:
             job="chat", engine=self.name, available=hint is None,
             detail=f"{self.model} at {self.base_url}, {vision}", hint=hint,
         )
+
+
+async def _close_on_cancel(session: aiohttp.ClientSession) -> None:
+    """Idles until its loop shuts down (which cancels every task), then closes the session."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await session.close()
+
+
+async def _sse_data(content: aiohttp.StreamReader) -> AsyncIterator[str]:
+    """The `data` of each server-sent event (multi-line data joined with newlines)."""
+    lines: list[str] = []
+    async for raw in content:
+        line = raw.decode().rstrip("\r\n")
+        if not line:
+            if lines:
+                yield "\n".join(lines)
+                lines = []
+        elif line.startswith("data:"):
+            value = line[5:]
+            lines.append(value[1:] if value.startswith(" ") else value)
+    if lines:
+        yield "\n".join(lines)
+
+
+def _should_retry(response: aiohttp.ClientResponse) -> bool:
+    explicit = response.headers.get("x-should-retry")
+    if explicit in ("true", "false"):
+        return explicit == "true"
+    return response.status in _RETRIED_STATUSES or response.status >= 500
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asked us to wait, when it asked for a sane amount."""
+    seconds: float | None = None
+    with contextlib.suppress(TypeError, ValueError):
+        seconds = float(headers.get("retry-after-ms", "")) / 1000
+    value = headers.get("retry-after")
+    if seconds is None and value:
+        try:
+            seconds = float(value)
+        except ValueError:
+            with contextlib.suppress(TypeError, ValueError):
+                seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+    if seconds is None or not 0 < seconds <= MAX_RETRY_AFTER:
+        return None
+    return seconds
+
+
+def _backoff(attempt: int) -> float:
+    delay: float = min(INITIAL_BACKOFF * 2.0**attempt, MAX_BACKOFF)
+    return delay * (1 - 0.25 * random.random())
+
+
+async def _status_error(response: aiohttp.ClientResponse, *, retried: bool) -> EngineError:
+    """One readable line per failure; the key never appears in it."""
+    status = response.status
+    with contextlib.suppress(Exception):
+        detail = _error_text(await response.json(content_type=None))
+        log.warning("chat endpoint answered %s: %s", status, detail[:300])
+    if status in (401, 403):
+        return EngineUnavailable(
+            f"the chat endpoint refused our key ({status})", hint="check OMNIVOX_LLM_API_KEY"
+        )
+    if status == 404:
+        return EngineUnavailable(
+            "the chat endpoint does not know that model or path",
+            hint="check OMNIVOX_LLM_MODEL and OMNIVOX_LLM_BASE_URL",
+        )
+    return EngineError(f"chat endpoint answered {status}" + (" after retries" if retried else ""))
+
+
+def _error_text(body: Any) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or error)
+    return str(error or body)
+
+
+def _transport_error(exc: Exception) -> EngineError:
+    if isinstance(exc, TimeoutError):
+        return EngineError("chat endpoint timed out")
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        return EngineError("chat endpoint unreachable", hint="check OMNIVOX_LLM_BASE_URL")
+    return EngineError(f"chat endpoint failed: {type(exc).__name__}: {exc}")
 
 
 async def _with_images(turn: ChatTurn) -> list[dict[str, Any]]:
@@ -126,30 +269,3 @@ async def _with_images(turn: ChatTurn) -> list[dict[str, Any]]:
         url = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
         parts.append({"type": "image_url", "image_url": {"url": url}})
     return parts
-
-
-def _engine_error(exc: Exception) -> EngineError:
-    """One readable line per failure; the key never appears in it."""
-    try:
-        import openai
-    except ImportError:  # pragma: no cover - the client could not exist without it
-        return EngineError(f"chat endpoint failed: {exc}")
-    if isinstance(exc, EngineError):
-        return exc
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return EngineUnavailable(
-            f"the chat endpoint refused our key ({exc.status_code})",
-            hint="check OMNIVOX_LLM_API_KEY",
-        )
-    if isinstance(exc, openai.NotFoundError):
-        return EngineUnavailable(
-            "the chat endpoint does not know that model or path",
-            hint="check OMNIVOX_LLM_MODEL and OMNIVOX_LLM_BASE_URL",
-        )
-    if isinstance(exc, openai.APIStatusError):
-        return EngineError(f"chat endpoint answered {exc.status_code} after retries")
-    if isinstance(exc, openai.APITimeoutError):
-        return EngineError("chat endpoint timed out")
-    if isinstance(exc, openai.APIConnectionError):
-        return EngineError("chat endpoint unreachable", hint="check OMNIVOX_LLM_BASE_URL")
-    return EngineError(f"chat endpoint failed: {type(exc).__name__}: {exc}")

@@ -107,3 +107,41 @@ async def test_unreachable_endpoint() -> None:
     chat = OpenAICompatChat(settings, max_retries=0)
     with pytest.raises(EngineError, match="unreachable"):
         await chat.complete([ChatTurn(role="user", text="hi")], max_tokens=5)
+
+
+async def test_retry_after_header_is_honoured(server: FakeLLMServer) -> None:
+    from bot.engines.openai_compat import _retry_after
+
+    assert _retry_after({"retry-after-ms": "20"}) == 0.02
+    assert _retry_after({"retry-after": "2"}) == 2.0
+    assert _retry_after({"retry-after": "3600"}) is None  # not sane: our own backoff instead
+    assert _retry_after({}) is None
+
+
+async def test_an_error_event_in_the_stream_is_an_engine_error() -> None:
+    from aiohttp import web
+
+    async def broken(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b'data: {"choices": [{"delta": {"content": "Hi"}}]}\n\n')
+        await response.write(b'data: {"error": {"message": "model overloaded"}}\n\n')
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", broken)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        url = f"http://127.0.0.1:{port}/v1"
+        chat = OpenAICompatChat(make_settings(llm="openai", llm_base_url=url))
+        pieces: list[str] = []
+        with pytest.raises(EngineError, match="model overloaded"):
+            async for piece in chat.stream([ChatTurn(role="user", text="hi")], max_tokens=5):
+                pieces.append(piece)
+        assert pieces == ["Hi"]
+    finally:
+        await runner.cleanup()
