@@ -6,7 +6,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 
-from bot.config import Settings
+from bot.config import Settings, user_key
 from bot.models import IncomingMessage
 
 REFUSAL = "Sorry, this assistant is private and you are not on its list of users."
@@ -30,7 +30,7 @@ class AccessPolicy:
     def is_allowed(self, message: IncomingMessage) -> bool:
         if not self._allowed:
             return True
-        return message.user_key.lstrip("+") in self._allowed or _norm(message) in self._allowed
+        return user_key(message.user_key) in self._allowed
 
     def should_send_refusal(self, message: IncomingMessage) -> bool:
         """One polite refusal per user, not one per message."""
@@ -59,6 +59,3 @@ class AccessPolicy:
         self._warned[message.user_key] = now
         return True
 
-
-def _norm(message: IncomingMessage) -> str:
-    return f"{message.platform.value}:{message.user_id.lstrip('+')}"

@@ -143,7 +143,7 @@ class Settings(BaseSettings):
     def allowed_user_keys(self) -> frozenset[str]:
         """`platform:id` entries; empty means everyone is allowed."""
         parts = (p.strip() for p in self.allowed_users.split(","))
-        return frozenset(p.lstrip("+") if ":" not in p else _norm(p) for p in parts if p)
+        return frozenset(p.lstrip("+") if ":" not in p else user_key(p) for p in parts if p)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -156,6 +156,7 @@ class Settings(BaseSettings):
         )
 
 
-def _norm(entry: str) -> str:
+def user_key(entry: str) -> str:
+    """`platform:id` as access lists compare it: platform lower-cased, no leading `+`."""
     platform, _, ident = entry.partition(":")
     return f"{platform.strip().lower()}:{ident.strip().lstrip('+')}"

@@ -347,15 +347,17 @@ class Dispatcher:
         return ids
 
     async def _delivery_failed(self, reply_id: int, failure: DeliveryError) -> None:
-        row = await self.store.get(reply_id)
-        attempts = 0 if row is None else row.attempts
         if failure.permanent:
             log.warning("reply %s will not be delivered: %s", reply_id, failure.reason)
             await self.store.mark_delivery_failed(
                 reply_id, failure.reason, permanent=True, retry_at=None
             )
             return
-        delay = failure.retry_after or min(2.0 ** (attempts + 1), MAX_BACKOFF)
+        delay = failure.retry_after
+        if not delay:  # back off by the attempts made so far
+            row = await self.store.get(reply_id)
+            attempts = 0 if row is None else row.attempts
+            delay = min(2.0 ** (attempts + 1), MAX_BACKOFF)
         log.info("reply %s not delivered (%s); retrying in %.0f s", reply_id, failure.reason,
                  delay)
         retry_at = _now() + timedelta(seconds=delay)
