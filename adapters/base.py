@@ -1,75 +1,44 @@
-"""The adapter contract every channel implements."""
+"""A base for channels: every optional part of `bot.ports.channels.Adapter` as a no-op."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 
-from bot.models import Activity, Attachment, Choice, MediaRef, Platform, VoiceAudio
+from bot.errors import UnreadableMedia
+from bot.models import Activity, Attachment, MediaRef, Platform
+from bot.ports.channels import ReplyStream
 
 
-@runtime_checkable
-class ReplyStream(Protocol):
-    """A reply shown while it is generated (Telegram edits a message as text arrives)."""
-
-    async def update(self, text: str) -> None: ...
-
-    async def finish(self, text: str) -> list[str]:
-        """Show the final text; return the platform ids of the messages that hold it."""
-        ...
-
-    async def abort(self) -> None:
-        """Remove or close the partial message (generation cancelled or failed)."""
-        ...
-
-
-@runtime_checkable
-class Adapter(Protocol):
-    """A channel. Send methods return the platform's ids for what they sent.
-
-    They raise `bot.errors.DeliveryError` on failure (with `permanent=True` when
-    retrying cannot help). `download` raises `MediaTooLarge` / `UnreadableMedia`.
-    """
+class BaseAdapter:
+    """Subclasses set `platform` and implement `send_text` and `send_voice`; the rest
+    defaults to what a channel without that feature does."""
 
     platform: Platform
 
-    def routes(self) -> Sequence[web.AbstractRouteDef]: ...
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return []
 
-    async def start(self) -> None: ...
+    async def start(self) -> None:
+        return None
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        return None
 
-    async def download(self, media: MediaRef) -> bytes: ...
+    async def download(self, media: MediaRef) -> bytes:
+        raise UnreadableMedia("This channel does not carry files.", f"no media on {media}")
 
-    async def send_text(
-        self,
-        chat_id: str,
-        text: str,
-        *,
-        reply_to_id: str | None = None,
-        choices: Sequence[Choice] = (),
-        feedback_for: int | None = None,
-    ) -> list[str]: ...
-
-    async def send_voice(
-        self,
-        chat_id: str,
-        voice: VoiceAudio,
-        *,
-        text: str,
-        reply_to_id: str | None = None,
-        feedback_for: int | None = None,
-    ) -> list[str]: ...
+    async def release(self, media: MediaRef) -> None:
+        return None  # nothing of the media is held here
 
     async def send_attachment(
         self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
-    ) -> list[str]: ...
+    ) -> list[str]:
+        raise NotImplementedError(f"{type(self).__name__} cannot send files")
 
     async def show_activity(self, chat_id: str, activity: Activity) -> None:
-        """Typing / recording indicator; a no-op where the platform has none."""
+        return None  # no typing or recording indicator on this channel
 
     def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
-        """A stream for a reply shown while generated, or None where not supported."""
-        ...
+        return None  # replies are shown whole

@@ -8,12 +8,9 @@ import mimetypes
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from aiohttp import web
-
-from adapters.base import ReplyStream
+from adapters.base import BaseAdapter
 from bot.errors import MediaTooLarge, UnreadableMedia
 from bot.models import (
-    Activity,
     Attachment,
     Choice,
     ContentKind,
@@ -26,7 +23,7 @@ from bot.models import (
 CHAT_ID = "terminal"
 
 
-class TerminalAdapter:
+class TerminalAdapter(BaseAdapter):
     """Media are local files: `file_id` is their path. Voice replies are saved beside the data."""
 
     platform = Platform.CLI
@@ -37,14 +34,8 @@ class TerminalAdapter:
         self.write = write
         self._counter = itertools.count(1)
 
-    def routes(self) -> Sequence[web.RouteDef]:
-        return []
-
     async def start(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-
-    async def stop(self) -> None:
-        return None
 
     def parse(self, line: str, message_id: str) -> IncomingMessage | str:
         """A typed line → a message, or a one-line complaint about it."""
@@ -120,9 +111,3 @@ class TerminalAdapter:
         await asyncio.to_thread(target.write_bytes, attachment.data)
         self.write(f"          (file saved: {target})")
         return self._ids()
-
-    async def show_activity(self, chat_id: str, activity: Activity) -> None:
-        return None
-
-    def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
-        return None

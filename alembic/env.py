@@ -9,10 +9,10 @@ from sqlalchemy.engine import Connection
 
 from alembic import context
 from storage.database import create_engine
-from storage.schema import Base
+from storage.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _url() -> str:

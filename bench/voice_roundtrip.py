@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
-from bot.engines.base import AudioClip  # noqa: E402
 from bot.models import ChatTurn  # noqa: E402
+from bot.ports.engines import AudioClip  # noqa: E402
 
 TESTDATA = ROOT.parent / "shared" / "testdata" / "audio"
 RESULTS = ROOT / "bench" / "results" / "voice_roundtrip.json"

@@ -74,7 +74,7 @@ class MemorySink:
         self.count = 0
 
     async def accept(self, message: Any) -> Any:
-        from bot.ports import Accepted
+        from bot.ports.store import Accepted
 
         self.count += 1
         return Accepted(id=self.count)

@@ -6,7 +6,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 
-from bot.config import Settings, user_key
+from bot.config import AccessSettings, user_key
 from bot.models import IncomingMessage
 
 REFUSAL = "Sorry, this assistant is private and you are not on its list of users."
@@ -19,9 +19,9 @@ def rate_limited_text(limit: int) -> str:
 class AccessPolicy:
     """`OMNIVOX_ALLOWED_USERS` and the per-user rate limit, shared by every channel."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, settings: AccessSettings, clock: Callable[[], float] | None = None) -> None:
         self._allowed = settings.allowed_user_keys
-        self._limit = settings.rate_limit_per_minute
+        self.limit = settings.rate_limit_per_minute
         self._refused: set[str] = set()
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._warned: dict[str, float] = {}
@@ -45,7 +45,7 @@ class AccessPolicy:
         window = self._recent[message.user_key]
         while window and now - window[0] >= 60.0:
             window.popleft()
-        if len(window) >= self._limit:
+        if len(window) >= self.limit:
             return False
         window.append(now)
         return True
@@ -58,4 +58,3 @@ class AccessPolicy:
             return False
         self._warned[message.user_key] = now
         return True
-

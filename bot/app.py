@@ -1,4 +1,8 @@
-"""Composition root: one aiohttp server, the store, the dispatcher and every channel."""
+"""Composition root: one aiohttp server, the store, the dispatcher and every channel.
+
+The only module (with `bot.cli`) that sees adapters and storage: each part is built here
+and handed the settings section and the ports it needs.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,19 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from adapters.base import Adapter
 from adapters.web.adapter import WebAdapter
+from bot.access import AccessPolicy
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
-from bot.engines.base import Engines
+from bot.ports.channels import Adapter
+from bot.ports.engines import Engines
 from storage.database import upgrade
-from storage.sql_store import SqlStore
+from storage.store import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +38,19 @@ class Omnivox:
             engines = build_engines(settings)
         self.settings = settings
         self.engines = engines
-        self.store = SqlStore.from_url(settings.database_url)
-        self.dispatcher = Dispatcher(self.store, engines, settings)
-        self.web_app = web.Application(client_max_size=settings.max_media_bytes + 1024 * 1024)
-        self.adapters: list[Adapter] = [WebAdapter(settings, self.dispatcher, self.store)]
-        self.adapters += self._platform_adapters()
+        self.store = SqlStore.from_url(settings.storage.database_url)
+        self.dispatcher = Dispatcher(
+            self.store, engines, settings.conversation, settings.limits,
+            AccessPolicy(settings.access),
+        )  # fmt: skip
+        self.web_app = web.Application(
+            client_max_size=settings.limits.max_media_bytes + 1024 * 1024
+        )
+        uploads = Path(settings.server.data_dir) / "uploads"
+        web_chat = WebAdapter(
+            self.dispatcher, self.store.history, limits=settings.limits, uploads=uploads
+        )
+        self.adapters: list[Adapter] = [web_chat, *self._platform_adapters()]
         for adapter in self.adapters:
             self.dispatcher.add_adapter(adapter)
             self.web_app.add_routes(adapter.routes())
@@ -46,21 +60,27 @@ class Omnivox:
 
     def _platform_adapters(self) -> list[Adapter]:
         found: list[Adapter] = []
-        if self.settings.telegram_enabled:
+        settings = self.settings
+        if settings.telegram.enabled:
             from adapters.telegram.adapter import TelegramAdapter
 
-            found.append(TelegramAdapter(self.settings, self.dispatcher))
-        if self.settings.whatsapp_enabled:
+            telegram = TelegramAdapter(settings.telegram, self.dispatcher, limits=settings.limits)
+            found.append(telegram)
+        if settings.whatsapp.enabled:
             from adapters.whatsapp.adapter import WhatsAppAdapter
 
-            found.append(WhatsAppAdapter(self.settings, self.dispatcher))
+            found.append(
+                WhatsAppAdapter(
+                    settings.whatsapp, self.dispatcher, self.store.history, limits=settings.limits
+                )
+            )
         return found
 
     async def start(self) -> None:
         """Migrate, start channels, resume unfinished work; models warm in the background."""
         self.started_at = time.monotonic()
-        await asyncio.to_thread(upgrade, self.settings.database_url)
-        if self.settings.warm_engines:
+        await asyncio.to_thread(upgrade, self.settings.storage.database_url)
+        if self.settings.server.warm_engines:
             self._warming = asyncio.create_task(self._warm(), name="omnivox-warm-up")
         for adapter in self.adapters:
             await adapter.start()
@@ -107,13 +127,13 @@ class Omnivox:
 
 @contextlib.asynccontextmanager
 async def serving(settings: Settings, engines: Engines | None = None) -> AsyncIterator[Omnivox]:
-    """Run omnivox on settings.host:settings.port until the block exits."""
+    """Run omnivox on the configured host and port until the block exits."""
     app = Omnivox(settings, engines)
     runner = web.AppRunner(app.web_app, access_log=None)
     await runner.setup()
     try:
         await app.start()
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = web.TCPSite(runner, settings.server.host, settings.server.port)
         await site.start()
         yield app
     finally:

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("doctor", help="which engines, models and channels are available")
     args = parser.parse_args(argv)
     settings = Settings()
-    configure(settings.log_level)
+    configure(settings.server.log_level)
     if args.command == "run":
         return asyncio.run(_run(settings))
     if args.command == "chat":
@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "db":
         from storage.database import upgrade
 
-        upgrade(settings.database_url)
-        print(f"database is up to date: {_safe_url(settings.database_url)}")
+        upgrade(settings.storage.database_url)
+        print(f"database is up to date: {_safe_url(settings.storage.database_url)}")
         return 0
     return _doctor(settings)
 
@@ -56,7 +56,8 @@ async def _run(settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
     async with serving(settings) as app:
         channels = ", ".join(a.platform.value for a in app.adapters)
-        print(f"omnivox is up: http://{settings.host}:{settings.port}/  (channels: {channels})",
+        server = settings.server
+        print(f"omnivox is up: http://{server.host}:{server.port}/  (channels: {channels})",
               flush=True)
         await stop.wait()
     return 0
@@ -67,7 +68,9 @@ async def _chat(settings: Settings) -> int:
     from bot.app import Omnivox
 
     app = Omnivox(settings)
-    terminal = TerminalAdapter(Path(settings.data_dir) / "terminal", settings.max_media_bytes)
+    terminal = TerminalAdapter(
+        Path(settings.server.data_dir) / "terminal", settings.limits.max_media_bytes
+    )
     app.adapters.append(terminal)
     app.dispatcher.add_adapter(terminal)
     await app.start()
@@ -101,11 +104,11 @@ def _doctor(settings: Settings) -> int:
         if status.hint and not status.available:
             print(f"        → {status.hint}")
     print("Channels")
-    print(f"  ok  web      http://{settings.host}:{settings.port}/")
-    _channel("telegram", settings.telegram_enabled, "set TELEGRAM_BOT_TOKEN")
+    print(f"  ok  web      http://{settings.server.host}:{settings.server.port}/")
+    _channel("telegram", settings.telegram.enabled, "set TELEGRAM_BOT_TOKEN")
     _channel(
         "whatsapp",
-        settings.whatsapp_enabled,
+        settings.whatsapp.enabled,
         "set WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and "
         "WHATSAPP_VERIFY_TOKEN",
     )

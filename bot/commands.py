@@ -1,4 +1,4 @@
-"""Slash commands, parsed once here for every channel."""
+"""Slash commands, each declared once (name, help line, menu entry, handler) for every channel."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.config import Settings
-from bot.engines.base import Engines, Voice
-from bot.engines.registry import primary_language
 from bot.export import history_markdown, history_summary
+from bot.languages import primary_language, voices_in
 from bot.media import encode_voice_note
-from bot.models import Attachment, Choice, Reply
-from bot.ports import Store, StoredMessage, UserSettings
+from bot.models import Attachment, Choice, MediaRef, Platform, Reply, ReplyEvent
+from bot.ports.engines import Engines, Voice
+from bot.ports.store import Store, StoredMessage, UserSettings
 
 log = logging.getLogger(__name__)
 
@@ -21,42 +20,19 @@ MODES = ("auto", "text", "voice")
 SPEEDS = {"slow": 0.8, "normal": 1.0, "fast": 1.25}
 PREVIEW_TEXT = "Hello! This is how I sound."
 
-HELP = (
-    "Send me text, a voice note or a photo (with a question as its caption) and I will answer.\n"
-    "A voice note gets a voice note back, with its text.\n\n"
-    "/new – start a new conversation\n"
-    "/mode auto|text|voice – how I reply (auto: voice for voice)\n"
-    "/voice – pick my voice\n"
-    "/speed slow|normal|fast – how fast I speak\n"
-    "/history – the last turns of this chat\n"
-    "/export – the whole history as a Markdown file\n"
-    "/forget – delete everything stored about you\n"
-    "/stop – stop the answer in progress\n"
-    "/help – this list"
-)
-
-COMMAND_MENU = (
-    ("start", "Greeting and what is stored"),
-    ("help", "What I can do"),
-    ("new", "Start a new conversation"),
-    ("mode", "Reply as text, voice or auto"),
-    ("voice", "Pick my voice"),
-    ("speed", "How fast I speak"),
-    ("history", "Show the last turns"),
-    ("export", "Download the history"),
-    ("forget", "Delete all your data"),
-    ("stop", "Stop the answer in progress"),
-)
+Release = Callable[[Platform, MediaRef], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
-class Command:
+class Invocation:
+    """A parsed `/name args`."""
+
     name: str
     args: str
 
 
-def parse_command(text: str | None, bot_username: str | None = None) -> Command | None:
-    """`/name args` → Command; `/name@bot` is accepted when it names us (or no one)."""
+def parse_command(text: str | None, bot_username: str | None = None) -> Invocation | None:
+    """`/name args` → Invocation; `/name@bot` is accepted when it names us (or no one)."""
     if not text or not text.startswith("/") or len(text) < 2:
         return None
     head, _, args = text.strip().partition(" ")
@@ -65,7 +41,7 @@ def parse_command(text: str | None, bot_username: str | None = None) -> Command 
         return None
     if not name.replace("_", "").isalnum():
         return None
-    return Command(name=name.lower(), args=args.strip())
+    return Invocation(name=name.lower(), args=args.strip())
 
 
 @dataclass(slots=True)
@@ -74,10 +50,19 @@ class CommandContext:
     args: str
     store: Store
     engines: Engines
-    settings: Settings
+    release: Release  # drops what a channel still holds of a message's media
 
 
 Handler = Callable[[CommandContext], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    usage: str  # how /help shows it
+    summary: str  # what /help says it does; empty: not listed
+    menu: str  # the one-line description platform menus show
+    handler: Handler
 
 
 async def start(ctx: CommandContext) -> Reply:
@@ -86,17 +71,17 @@ async def start(ctx: CommandContext) -> Reply:
             "Hi! I am omnivox, an assistant you can write to, talk to or show photos.\n\n"
             "Privacy: our conversations are stored on this server so I can remember them. "
             "/history shows them, /export downloads them, and /forget deletes everything "
-            "stored about you.\n\n" + HELP
+            "stored about you.\n\n" + help_text()
         )
     )
 
 
 async def help_(ctx: CommandContext) -> Reply:
-    return Reply(text=HELP)
+    return Reply(text=help_text())
 
 
 async def new(ctx: CommandContext) -> Reply:
-    await ctx.store.new_conversation(ctx.message.platform, ctx.message.chat_id)
+    await ctx.store.history.new_conversation(ctx.message.platform, ctx.message.chat_id)
     return Reply(text="Started a new conversation. Earlier turns stay in /history.")
 
 
@@ -108,9 +93,7 @@ async def mode(ctx: CommandContext) -> Reply:
             text=f"Replies are '{current}'. Choose: auto (voice for voice), text or voice.",
             choices=tuple(Choice(label=m, command=f"/mode {m}") for m in MODES),
         )
-    await ctx.store.update_user_settings(
-        ctx.message.platform, ctx.message.user_id, reply_mode=choice
-    )
+    await ctx.store.users.update(ctx.message.platform, ctx.message.user_id, reply_mode=choice)
     return Reply(text=f"Done: I will reply as {_mode_words(choice)}.")
 
 
@@ -128,13 +111,11 @@ async def voice(ctx: CommandContext) -> Reply:
         return await _list_voices(ctx, voices)
     picked = _find_voice(voices, ctx.args)
     if picked is None:
-        in_language = _voices_in(voices, ctx.args)
+        in_language = voices_in(voices, ctx.args)
         if in_language:
             return _voice_menu(f"Voices for '{ctx.args[:20]}':", in_language)
         return Reply(text=f"I have no voice called '{ctx.args[:60]}'. Send /voice to see the list.")
-    await ctx.store.update_user_settings(
-        ctx.message.platform, ctx.message.user_id, voice=picked.id
-    )
+    await ctx.store.users.update(ctx.message.platform, ctx.message.user_id, voice=picked.id)
     speed = (await _settings(ctx)).speed
     clip = await ctx.engines.synthesizer.synthesize(PREVIEW_TEXT, picked.id, speed)
     preview = await asyncio.to_thread(encode_voice_note, clip)
@@ -169,13 +150,6 @@ def _voice_menu(title: str, voices: list[Voice]) -> Reply:
     )
 
 
-def _voices_in(voices: list[Voice], language: str) -> list[Voice]:
-    wanted = primary_language(language)
-    if not wanted.isalpha() or len(wanted) > 3:
-        return []
-    return [v for v in voices if primary_language(v.language) == wanted]
-
-
 def _find_voice(voices: list[Voice], wanted: str) -> Voice | None:
     wanted = wanted.strip().lower()
     for candidate in voices:
@@ -197,19 +171,19 @@ async def speed(ctx: CommandContext) -> Reply:
             text="Choose a speaking speed: slow, normal, fast (or a number from 0.5 to 2).",
             choices=tuple(Choice(label=w, command=f"/speed {w}") for w in SPEEDS),
         )
-    await ctx.store.update_user_settings(ctx.message.platform, ctx.message.user_id, speed=value)
+    await ctx.store.users.update(ctx.message.platform, ctx.message.user_id, speed=value)
     return Reply(text=f"Speaking speed set to {value:g}×.")
 
 
 async def history(ctx: CommandContext) -> Reply:
-    messages = await ctx.store.conversation_messages(
+    messages = await ctx.store.history.messages(
         ctx.message.platform, ctx.message.chat_id, limit=60
     )
     return Reply(text=history_summary(messages, turns=10))
 
 
 async def export(ctx: CommandContext) -> Reply:
-    messages = await ctx.store.conversation_messages(ctx.message.platform, ctx.message.chat_id)
+    messages = await ctx.store.privacy.export(ctx.message.platform, ctx.message.chat_id)
     document = history_markdown(messages, title=f"omnivox – {ctx.message.platform.value} chat")
     return Reply(
         text="Here is our whole history as a Markdown file.",
@@ -230,32 +204,66 @@ async def forget(ctx: CommandContext) -> Reply:
             ),
             choices=(Choice(label="Yes, delete everything", command="/forget confirm"),),
         )
-    count = await ctx.store.forget(
+    forgotten = await ctx.store.privacy.forget(
         ctx.message.platform, ctx.message.chat_id, ctx.message.user_id, keep_id=ctx.message.id
     )
-    log.info("forgot %s message(s) of a %s user", count, ctx.message.platform.value)
-    return Reply(text=f"Done: deleted {count} message(s) and your settings. I remember nothing.")
+    for platform, media in forgotten.media:
+        await ctx.release(platform, media)
+    log.info("forgot %s message(s) of a %s user", forgotten.messages, ctx.message.platform.value)
+    return Reply(
+        text=f"Done: deleted {forgotten.messages} message(s) and your settings. "
+        "I remember nothing.",
+        event=ReplyEvent.HISTORY_DELETED,
+    )
+
+
+async def stop(ctx: CommandContext) -> Reply:
+    """A live /stop is carried out by the dispatcher as it arrives; one that reaches this
+    handler (left over from before a restart) finds nothing running."""
+    return Reply(text="There is nothing to stop.")
 
 
 async def _settings(ctx: CommandContext) -> UserSettings:
-    return await ctx.store.user_settings(ctx.message.platform, ctx.message.user_id)
+    return await ctx.store.users.settings(ctx.message.platform, ctx.message.user_id)
 
 
-HANDLERS: dict[str, Handler] = {
-    "start": start,
-    "help": help_,
-    "new": new,
-    "mode": mode,
-    "voice": voice,
-    "speed": speed,
-    "history": history,
-    "export": export,
-    "forget": forget,
-}
+COMMANDS = (
+    Command("start", "/start", "", "Greeting and what is stored", start),
+    Command("help", "/help", "this list", "What I can do", help_),
+    Command("new", "/new", "start a new conversation", "Start a new conversation", new),
+    Command("mode", "/mode auto|text|voice", "how I reply (auto: voice for voice)",
+            "Reply as text, voice or auto", mode),
+    Command("voice", "/voice", "pick my voice", "Pick my voice", voice),
+    Command("speed", "/speed slow|normal|fast", "how fast I speak", "How fast I speak", speed),
+    Command("history", "/history", "the last turns of this chat", "Show the last turns",
+            history),
+    Command("export", "/export", "the whole history as a Markdown file",
+            "Download the history", export),
+    Command("forget", "/forget", "delete everything stored about you", "Delete all your data",
+            forget),
+    Command("stop", "/stop", "stop the answer in progress", "Stop the answer in progress",
+            stop),
+)  # fmt: skip
+BY_NAME = {command.name: command for command in COMMANDS}
+HELP_FIRST_LINES = (
+    "Send me text, a voice note or a photo (with a question as its caption) and I will answer.\n"
+    "A voice note gets a voice note back, with its text."
+)
 
 
-async def run_command(command: Command, ctx: CommandContext) -> Reply:
-    handler = HANDLERS.get(command.name)
-    if handler is None:
-        return Reply(text=f"I don't know /{command.name[:40]}. Send /help for what I can do.")
-    return await handler(ctx)
+def help_text() -> str:
+    listed = [c for c in COMMANDS if c.summary and c.name != "help"] + [BY_NAME["help"]]
+    lines = "\n".join(f"{c.usage} – {c.summary}" for c in listed)
+    return f"{HELP_FIRST_LINES}\n\n{lines}"
+
+
+def menu() -> list[tuple[str, str]]:
+    """(name, description) for a platform's command menu."""
+    return [(c.name, c.menu) for c in COMMANDS]
+
+
+async def run_command(invocation: Invocation, ctx: CommandContext) -> Reply:
+    command = BY_NAME.get(invocation.name)
+    if command is None:
+        return Reply(text=f"I don't know /{invocation.name[:40]}. Send /help for what I can do.")
+    return await command.handler(ctx)

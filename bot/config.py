@@ -1,143 +1,75 @@
-"""Settings from the environment and `.env`; secrets never appear in repr or logs."""
+"""Settings from the environment and `.env`, one section per concern; secrets never shown.
+
+Each section reads its own environment variables (the names in `.env.example`), so a
+component is handed only the section it needs: an engine its engine's section, a channel
+its channel's. `Settings` is the whole, for the composition root.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _env(name: str, field: str) -> AliasChoices:
+    """Read from the environment variable `name`; `field` is accepted in code and tests."""
     return AliasChoices(name, field)
 
 
-class Settings(BaseSettings):
-    """Every setting omnivox reads. `.env.example` documents each one."""
-
+class Section(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", extra="ignore", populate_by_name=True, frozen=True
     )
 
-    # server and storage
+
+class ServerSettings(Section):
     host: str = Field("127.0.0.1", validation_alias=_env("OMNIVOX_HOST", "host"))
     port: int = Field(8080, validation_alias=_env("OMNIVOX_PORT", "port"))
+    data_dir: str = Field("data", validation_alias=_env("OMNIVOX_DATA_DIR", "data_dir"))
+    log_level: str = Field("INFO", validation_alias=_env("OMNIVOX_LOG_LEVEL", "log_level"))
+    warm_engines: bool = Field(True, validation_alias=_env("OMNIVOX_WARM_ENGINES", "warm_engines"))
+
+
+class StorageSettings(Section):
     database_url: str = Field(
         "sqlite+aiosqlite:///data/omnivox.db",
         validation_alias=_env("OMNIVOX_DATABASE_URL", "database_url"),
     )
-    data_dir: str = Field("data", validation_alias=_env("OMNIVOX_DATA_DIR", "data_dir"))
-    log_level: str = Field("INFO", validation_alias=_env("OMNIVOX_LOG_LEVEL", "log_level"))
-    keep_audio: bool = Field(False, validation_alias=_env("OMNIVOX_KEEP_AUDIO", "keep_audio"))
 
-    # limits and access
+
+class LimitSettings(Section):
+    """What one message may be, on every channel."""
+
     max_media_mb: int = Field(20, validation_alias=_env("OMNIVOX_MAX_MEDIA_MB", "max_media_mb"))
     max_text_chars: int = Field(
         8000, validation_alias=_env("OMNIVOX_MAX_TEXT_CHARS", "max_text_chars")
     )
-    allowed_users: str = Field("", validation_alias=_env("OMNIVOX_ALLOWED_USERS", "allowed_users"))
-    rate_limit_per_minute: int = Field(
-        20, validation_alias=_env("OMNIVOX_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute")
-    )
-    max_concurrent_chats: int = Field(
-        8, validation_alias=_env("OMNIVOX_MAX_CONCURRENT_CHATS", "max_concurrent_chats")
-    )
-    engine_concurrency: int = Field(
-        1, validation_alias=_env("OMNIVOX_ENGINE_CONCURRENCY", "engine_concurrency")
-    )
-    new_message_interrupts: bool = Field(
-        True, validation_alias=_env("OMNIVOX_NEW_MESSAGE_INTERRUPTS", "new_message_interrupts")
-    )
-    context_tokens: int = Field(
-        1500, validation_alias=_env("OMNIVOX_CONTEXT_TOKENS", "context_tokens")
-    )
 
-    # engines
-    asr: Literal["faster-whisper", "openai-whisper"] = Field(
-        "faster-whisper", validation_alias=_env("OMNIVOX_ASR", "asr")
-    )
-    asr_model: str = Field("", validation_alias=_env("OMNIVOX_ASR_MODEL", "asr_model"))
-    asr_language: str = Field("", validation_alias=_env("OMNIVOX_ASR_LANGUAGE", "asr_language"))
-    llm: Literal["llama-cpp", "transformers", "openai"] = Field(
-        "llama-cpp", validation_alias=_env("OMNIVOX_LLM", "llm")
-    )
-    llm_model: str = Field("", validation_alias=_env("OMNIVOX_LLM_MODEL", "llm_model"))
-    llm_base_url: str = Field(
-        "https://api.openai.com/v1", validation_alias=_env("OMNIVOX_LLM_BASE_URL", "llm_base_url")
-    )
-    llm_api_key: SecretStr = Field(
-        SecretStr(""), validation_alias=_env("OMNIVOX_LLM_API_KEY", "llm_api_key")
-    )
-    llm_vision: bool = Field(False, validation_alias=_env("OMNIVOX_LLM_VISION", "llm_vision"))
-    llm_max_tokens: int = Field(
-        200, validation_alias=_env("OMNIVOX_LLM_MAX_TOKENS", "llm_max_tokens")
-    )
-    llm_threads: int = Field(0, validation_alias=_env("OMNIVOX_LLM_THREADS", "llm_threads"))
-    system_prompt: str = Field("", validation_alias=_env("OMNIVOX_SYSTEM_PROMPT", "system_prompt"))
-    tts: Literal["piper", "edge-tts", "espeak"] = Field(
-        "piper", validation_alias=_env("OMNIVOX_TTS", "tts")
-    )
-    tts_voice: str = Field("", validation_alias=_env("OMNIVOX_TTS_VOICE", "tts_voice"))
-    vision: Literal["local", "transformers"] = Field(
-        "local", validation_alias=_env("OMNIVOX_VISION", "vision")
-    )
-    vision_model: str = Field("", validation_alias=_env("OMNIVOX_VISION_MODEL", "vision_model"))
-    warm_engines: bool = Field(True, validation_alias=_env("OMNIVOX_WARM_ENGINES", "warm_engines"))
-
-    # Telegram
-    telegram_bot_token: SecretStr = Field(
-        SecretStr(""), validation_alias=_env("TELEGRAM_BOT_TOKEN", "telegram_bot_token")
-    )
-    telegram_api_base_url: str = Field(
-        "https://api.telegram.org/bot",
-        validation_alias=_env("TELEGRAM_API_BASE_URL", "telegram_api_base_url"),
-    )
-    telegram_file_base_url: str = Field(
-        "https://api.telegram.org/file/bot",
-        validation_alias=_env("TELEGRAM_FILE_BASE_URL", "telegram_file_base_url"),
-    )
-    telegram_webhook_url: str = Field(
-        "", validation_alias=_env("TELEGRAM_WEBHOOK_URL", "telegram_webhook_url")
-    )
-    telegram_webhook_secret: SecretStr = Field(
-        SecretStr(""), validation_alias=_env("TELEGRAM_WEBHOOK_SECRET", "telegram_webhook_secret")
-    )
-    telegram_rate_limiter: bool = Field(
-        True, validation_alias=_env("TELEGRAM_RATE_LIMITER", "telegram_rate_limiter")
-    )
-
-    # WhatsApp Cloud API
-    whatsapp_access_token: SecretStr = Field(
-        SecretStr(""), validation_alias=_env("WHATSAPP_ACCESS_TOKEN", "whatsapp_access_token")
-    )
-    whatsapp_phone_number_id: str = Field(
-        "", validation_alias=_env("WHATSAPP_PHONE_NUMBER_ID", "whatsapp_phone_number_id")
-    )
-    whatsapp_app_secret: SecretStr = Field(
-        SecretStr(""), validation_alias=_env("WHATSAPP_APP_SECRET", "whatsapp_app_secret")
-    )
-    whatsapp_verify_token: SecretStr = Field(
-        SecretStr(""), validation_alias=_env("WHATSAPP_VERIFY_TOKEN", "whatsapp_verify_token")
-    )
-    whatsapp_graph_base_url: str = Field(
-        "https://graph.facebook.com",
-        validation_alias=_env("WHATSAPP_GRAPH_BASE_URL", "whatsapp_graph_base_url"),
-    )
-    whatsapp_api_version: str = Field(
-        "v23.0", validation_alias=_env("WHATSAPP_API_VERSION", "whatsapp_api_version")
-    )
-
-    @field_validator("max_media_mb", "rate_limit_per_minute", "max_concurrent_chats")
+    @field_validator("max_media_mb")
     @classmethod
     def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError("must be at least 1")
-        return value
+        return _at_least_one(value)
 
     @property
     def max_media_bytes(self) -> int:
         return self.max_media_mb * 1024 * 1024
+
+
+class AccessSettings(Section):
+    """Who may talk to omnivox, and how often."""
+
+    allowed_users: str = Field("", validation_alias=_env("OMNIVOX_ALLOWED_USERS", "allowed_users"))
+    rate_limit_per_minute: int = Field(
+        20, validation_alias=_env("OMNIVOX_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute")
+    )
+
+    @field_validator("rate_limit_per_minute")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        return _at_least_one(value)
 
     @cached_property
     def allowed_user_keys(self) -> frozenset[str]:
@@ -145,15 +77,142 @@ class Settings(BaseSettings):
         parts = (p.strip() for p in self.allowed_users.split(","))
         return frozenset(p.lstrip("+") if ":" not in p else user_key(p) for p in parts if p)
 
-    @property
-    def telegram_enabled(self) -> bool:
-        return bool(self.telegram_bot_token.get_secret_value())
+
+class ConversationSettings(Section):
+    """How the dispatcher and the pipeline hold a conversation."""
+
+    max_concurrent_chats: int = Field(
+        8, validation_alias=_env("OMNIVOX_MAX_CONCURRENT_CHATS", "max_concurrent_chats")
+    )
+    new_message_interrupts: bool = Field(
+        True, validation_alias=_env("OMNIVOX_NEW_MESSAGE_INTERRUPTS", "new_message_interrupts")
+    )
+    context_tokens: int = Field(
+        1500, validation_alias=_env("OMNIVOX_CONTEXT_TOKENS", "context_tokens")
+    )
+    max_tokens: int = Field(200, validation_alias=_env("OMNIVOX_LLM_MAX_TOKENS", "max_tokens"))
+    system_prompt: str = Field("", validation_alias=_env("OMNIVOX_SYSTEM_PROMPT", "system_prompt"))
+    keep_audio: bool = Field(False, validation_alias=_env("OMNIVOX_KEEP_AUDIO", "keep_audio"))
+
+    @field_validator("max_concurrent_chats")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        return _at_least_one(value)
+
+
+class SpeechSettings(Section):
+    engine: Literal["faster-whisper", "openai-whisper"] = Field(
+        "faster-whisper", validation_alias=_env("OMNIVOX_ASR", "engine")
+    )
+    model: str = Field("", validation_alias=_env("OMNIVOX_ASR_MODEL", "model"))
+    language: str = Field("", validation_alias=_env("OMNIVOX_ASR_LANGUAGE", "language"))
+    concurrency: int = Field(1, validation_alias=_env("OMNIVOX_ENGINE_CONCURRENCY", "concurrency"))
+
+
+class ChatSettings(Section):
+    engine: Literal["llama-cpp", "transformers", "openai"] = Field(
+        "llama-cpp", validation_alias=_env("OMNIVOX_LLM", "engine")
+    )
+    model: str = Field("", validation_alias=_env("OMNIVOX_LLM_MODEL", "model"))
+    base_url: str = Field(
+        "https://api.openai.com/v1", validation_alias=_env("OMNIVOX_LLM_BASE_URL", "base_url")
+    )
+    api_key: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("OMNIVOX_LLM_API_KEY", "api_key")
+    )
+    vision: bool = Field(False, validation_alias=_env("OMNIVOX_LLM_VISION", "vision"))
+    threads: int = Field(0, validation_alias=_env("OMNIVOX_LLM_THREADS", "threads"))
+
+
+class VoiceSettings(Section):
+    engine: Literal["piper", "edge-tts", "espeak"] = Field(
+        "piper", validation_alias=_env("OMNIVOX_TTS", "engine")
+    )
+    voice: str = Field("", validation_alias=_env("OMNIVOX_TTS_VOICE", "voice"))
+    concurrency: int = Field(1, validation_alias=_env("OMNIVOX_ENGINE_CONCURRENCY", "concurrency"))
+
+
+class VisionSettings(Section):
+    engine: Literal["local", "transformers"] = Field(
+        "local", validation_alias=_env("OMNIVOX_VISION", "engine")
+    )
+    model: str = Field("", validation_alias=_env("OMNIVOX_VISION_MODEL", "model"))
+    concurrency: int = Field(1, validation_alias=_env("OMNIVOX_ENGINE_CONCURRENCY", "concurrency"))
+
+
+class TelegramSettings(Section):
+    bot_token: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("TELEGRAM_BOT_TOKEN", "bot_token")
+    )
+    api_base_url: str = Field(
+        "https://api.telegram.org/bot",
+        validation_alias=_env("TELEGRAM_API_BASE_URL", "api_base_url"),
+    )
+    file_base_url: str = Field(
+        "https://api.telegram.org/file/bot",
+        validation_alias=_env("TELEGRAM_FILE_BASE_URL", "file_base_url"),
+    )
+    webhook_url: str = Field("", validation_alias=_env("TELEGRAM_WEBHOOK_URL", "webhook_url"))
+    webhook_secret: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("TELEGRAM_WEBHOOK_SECRET", "webhook_secret")
+    )
+    rate_limiter: bool = Field(
+        True, validation_alias=_env("TELEGRAM_RATE_LIMITER", "rate_limiter")
+    )
 
     @property
-    def whatsapp_enabled(self) -> bool:
-        return bool(
-            self.whatsapp_access_token.get_secret_value() and self.whatsapp_phone_number_id
-        )
+    def enabled(self) -> bool:
+        return bool(self.bot_token.get_secret_value())
+
+
+class WhatsAppSettings(Section):
+    access_token: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("WHATSAPP_ACCESS_TOKEN", "access_token")
+    )
+    phone_number_id: str = Field(
+        "", validation_alias=_env("WHATSAPP_PHONE_NUMBER_ID", "phone_number_id")
+    )
+    app_secret: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("WHATSAPP_APP_SECRET", "app_secret")
+    )
+    verify_token: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("WHATSAPP_VERIFY_TOKEN", "verify_token")
+    )
+    graph_base_url: str = Field(
+        "https://graph.facebook.com",
+        validation_alias=_env("WHATSAPP_GRAPH_BASE_URL", "graph_base_url"),
+    )
+    api_version: str = Field(
+        "v23.0", validation_alias=_env("WHATSAPP_API_VERSION", "api_version")
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.access_token.get_secret_value() and self.phone_number_id)
+
+
+class Settings(BaseModel):
+    """Every setting omnivox reads, by section. `.env.example` documents each one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    vision: VisionSettings = Field(default_factory=VisionSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
+
+
+def _at_least_one(value: int) -> int:
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
 
 
 def user_key(entry: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.models import ContentKind
-from bot.ports import Direction, StoredMessage
+from bot.ports.store import Direction, StoredMessage
 
 
 def _line(message: StoredMessage) -> str:

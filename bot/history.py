@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.models import ChatTurn
-from bot.ports import Direction, StoredMessage
+from bot.ports.store import Direction, StoredMessage
 
 CHARS_PER_TOKEN = 3.5
 TURN_OVERHEAD_TOKENS = 4

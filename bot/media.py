@@ -17,9 +17,9 @@ import av
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from bot.engines.base import ASR_SAMPLE_RATE, AudioClip
 from bot.errors import UnreadableMedia
 from bot.models import VoiceAudio
+from bot.ports.engines import ASR_SAMPLE_RATE, AudioClip
 
 log = logging.getLogger(__name__)
 

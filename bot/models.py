@@ -26,10 +26,16 @@ class ContentKind(StrEnum):
 
 
 class Activity(StrEnum):
-    """What the user sees while we work (Telegram chat actions, WhatsApp typing)."""
+    """What the user sees while we work; each channel shows it its own way."""
 
     TYPING = "typing"
-    RECORDING = "record_voice"
+    RECORDING = "recording"
+
+
+class ReplyEvent(StrEnum):
+    """Something a reply did that a channel may show beyond its text."""
+
+    HISTORY_DELETED = "history_deleted"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,10 +86,6 @@ class IncomingMessage:
     def user_key(self) -> str:
         return f"{self.platform.value}:{self.user_id}"
 
-    @property
-    def has_media(self) -> bool:
-        return self.media is not None
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VoiceAudio:
@@ -113,14 +115,17 @@ class Choice:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reply:
-    """What we answer. `text` is always present: for a voice reply it is the transcript."""
+    """What we answer. `text` is always present: for a voice reply it is the transcript.
+
+    A reply quotes the message it answers; the outbox records which, so it is not here.
+    """
 
     text: str
     voice: VoiceAudio | None = None
-    reply_to_id: str | None = None
     attachment: Attachment | None = None
     choices: tuple[Choice, ...] = ()
     feedback: bool = False
+    event: ReplyEvent | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

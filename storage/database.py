@@ -1,13 +1,17 @@
-"""Engine creation and migrations: SQLite gets WAL and foreign keys."""
+"""Engine creation, migrations, and the one way repositories open a transaction."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.writer_queue import WriterQueue
 
 ALEMBIC_DIR = Path(__file__).resolve().parents[1] / "alembic"
 
@@ -29,6 +33,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
+    """SQLite gets WAL and foreign keys; other databases a pool that checks connections."""
     ensure_sqlite_dir(url)
     sqlite = make_url(url).get_backend_name() == "sqlite"
     engine = create_async_engine(url, pool_pre_ping=not sqlite)
@@ -48,3 +53,37 @@ def upgrade(url: str, revision: str = "head") -> None:
     config.set_main_option("script_location", str(ALEMBIC_DIR))
     config.attributes["omnivox_url"] = url
     command.upgrade(config, revision)
+
+
+class Database:
+    """One engine shared by the repositories: short read and write transactions.
+
+    SQLite takes one writer at a time; queueing writers here is far cheaper than letting
+    them spin in SQLite's busy handler, and `urgent` writes (the inbox) go first so
+    platform acknowledgements stay quick. Other databases need no such queue.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._writers = WriterQueue() if engine.dialect.name == "sqlite" else None
+
+    @contextlib.asynccontextmanager
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        if self._writers is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._writers.turn(urgent=urgent), self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()

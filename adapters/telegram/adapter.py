@@ -18,9 +18,11 @@ from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, InputFile, Message
+from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ExtBot
 
+from adapters.base import BaseAdapter
 from adapters.telegram.download import Downloader
 from adapters.telegram.errors import delivering, is_voice_forbidden
 from adapters.telegram.format import CAPTION_LIMIT, visible_len
@@ -31,32 +33,35 @@ from adapters.telegram.polling import ALLOWED_UPDATES, Poller
 from adapters.telegram.ratelimit import ChatRateLimiter
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.stream import TelegramReplyStream
-from bot.commands import COMMAND_MENU
-from bot.config import Settings
+from bot import commands
+from bot.config import LimitSettings, TelegramSettings
 from bot.errors import DeliveryError
 from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
-from bot.ports import MessageSink
+from bot.ports.channels import MessageSink
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CHAT_ACTIONS = {Activity.TYPING: ChatAction.TYPING, Activity.RECORDING: ChatAction.RECORD_VOICE}
 VOICE_FORBIDDEN_NOTE = (
     "Your Telegram privacy settings do not accept voice messages from me, "
     "so here is my answer as an audio file."
 )
 
 
-class TelegramAdapter:
+class TelegramAdapter(BaseAdapter):
     platform = Platform.TELEGRAM
 
-    def __init__(self, settings: Settings, sink: MessageSink) -> None:
+    def __init__(
+        self, settings: TelegramSettings, sink: MessageSink, *, limits: LimitSettings
+    ) -> None:
         self.settings = settings
         self.sink = sink
         self.application = _build_application(settings)
         self.bot: ExtBot[Any] = self.application.bot
         self.text = TextSender(self.bot)
-        self.downloader = Downloader(self.bot, settings.max_media_mb)
+        self.downloader = Downloader(self.bot, limits.max_media_mb)
         self.identity = BotIdentity(id=0, username="")
         self._poller: Poller | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -64,15 +69,15 @@ class TelegramAdapter:
     # lifecycle ----------------------------------------------------------------------
     @property
     def webhook_mode(self) -> bool:
-        return bool(self.settings.telegram_webhook_url)
+        return bool(self.settings.webhook_url)
 
     @property
     def webhook_secret(self) -> str:
         """The configured secret, else one derived from the token (the header is always checked)."""
-        secret = self.settings.telegram_webhook_secret.get_secret_value()
+        secret = self.settings.webhook_secret.get_secret_value()
         if secret:
             return secret
-        token = self.settings.telegram_bot_token.get_secret_value()
+        token = self.settings.bot_token.get_secret_value()
         return hashlib.sha256(f"omnivox-webhook:{token}".encode()).hexdigest()
 
     def routes(self) -> Sequence[web.RouteDef]:
@@ -83,10 +88,10 @@ class TelegramAdapter:
         self.identity = BotIdentity(id=self.bot.id, username=self.bot.username)
         await self.application.start()
         async with delivering():
-            await self.bot.set_my_commands([BotCommand(n, d) for n, d in COMMAND_MENU])
+            await self.bot.set_my_commands([BotCommand(n, d) for n, d in commands.menu()])
             if self.webhook_mode:
                 await self.bot.set_webhook(
-                    self.settings.telegram_webhook_url, secret_token=self.webhook_secret,
+                    self.settings.webhook_url, secret_token=self.webhook_secret,
                     allowed_updates=list(ALLOWED_UPDATES),
                 )  # fmt: skip
             else:
@@ -228,7 +233,7 @@ class TelegramAdapter:
 
     async def show_activity(self, chat_id: str, activity: Activity) -> None:
         async with delivering():
-            await self.bot.send_chat_action(chat_id, activity.value)
+            await self.bot.send_chat_action(chat_id, CHAT_ACTIONS[activity])
 
     def open_stream(self, chat_id: str, reply_to_id: str | None) -> TelegramReplyStream:
         return TelegramReplyStream(self.text, chat_id, reply_to_id)
@@ -239,14 +244,14 @@ class TelegramAdapter:
         task.add_done_callback(self._tasks.discard)
 
 
-def _build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+def _build_application(settings: TelegramSettings) -> Application[Any, Any, Any, Any, Any, Any]:
     """Bot API endpoints, timeouts and flood control from settings; no Updater (see above).
     HTTP goes through aiohttp (`request.AiohttpRequest`) rather than PTB's httpx stack."""
     builder = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(settings.telegram_file_base_url)
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.file_base_url)
         .updater(None)
         .request(AiohttpRequest(
             connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=20,
@@ -257,7 +262,7 @@ def _build_application(settings: Settings) -> Application[Any, Any, Any, Any, An
             pool_timeout=10,
         ))
     )  # fmt: skip
-    if settings.telegram_rate_limiter:
+    if settings.rate_limiter:
         # the builder types its rate-limiter argument from the chain so far (no limiter yet)
         builder = builder.rate_limiter(ChatRateLimiter())  # type: ignore[arg-type]
     return builder.build()

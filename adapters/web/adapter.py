@@ -1,8 +1,13 @@
-"""The web chat channel: serves the page and its JSON API; replies wait in the store."""
+"""The web chat channel: serves the page and its JSON API; replies wait in the store.
+
+The page reads the conversation back through the core's `ChatLog` port: delivery is the
+store itself, so sending a reply only records it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import uuid
@@ -11,13 +16,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.base import ReplyStream
+from adapters.base import BaseAdapter
 from adapters.web.form import read_form
 from adapters.web.uploads import UploadStore
-from bot.config import Settings
+from bot.config import LimitSettings
 from bot.errors import BadInput, MediaTooLarge
 from bot.models import (
-    Activity,
     Attachment,
     Choice,
     IncomingMessage,
@@ -25,63 +29,66 @@ from bot.models import (
     Platform,
     VoiceAudio,
 )
-from bot.ports import Direction, MessageSink, Store, StoredMessage
+from bot.ports.channels import ChatLog, MessageSink
+from bot.ports.store import Direction, State, StoredMessage
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
+# The one rule for web chat ids; the page asks the server for a new one (POST /api/chats).
 CHAT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CHAT_ID_RULE = "chat_id must be 1-64 letters, digits, _ or -"
 
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-class WebAdapter:
+class WebAdapter(BaseAdapter):
     """Delivery is the store itself: the page polls `GET .../messages`."""
 
     platform = Platform.WEB
 
-    def __init__(self, settings: Settings, sink: MessageSink, store: Store) -> None:
-        self.settings = settings
+    def __init__(
+        self, sink: MessageSink, log: ChatLog, *, limits: LimitSettings, uploads: Path
+    ) -> None:
+        self.limits = limits
         self.sink = sink
-        self.store = store
-        self.uploads = UploadStore(Path(settings.data_dir) / "uploads", settings.max_media_bytes)
+        self.log = log
+        self.uploads = UploadStore(uploads, limits.max_media_bytes)
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [
             web.get("/", self.index),
             web.static("/static", STATIC),
+            web.post("/api/chats", self.new_chat),
             web.post("/api/chats/{chat_id}/messages", self.post_message),
             web.get("/api/chats/{chat_id}/messages", self.list_messages),
             web.get("/api/voice/{message_id}", self.voice),
             web.get("/api/attachments/{message_id}", self.attachment),
         ]
 
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
     # HTTP ------------------------------------------------------------------
 
     async def index(self, _request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html")
 
+    async def new_chat(self, _request: web.Request) -> web.Response:
+        """A fresh chat id for a browser that has none (or one the rule refuses)."""
+        return web.json_response({"chat_id": f"web-{uuid.uuid4().hex[:24]}"}, status=201)
+
     def _chat_id(self, request: web.Request) -> str:
         chat_id = request.match_info["chat_id"]
         if not CHAT_ID.match(chat_id):
             raise web.HTTPBadRequest(
-                text='{"error": "chat_id must be 1-64 letters, digits, _ or -"}',
-                content_type="application/json",
+                text=json.dumps({"error": CHAT_ID_RULE}), content_type="application/json"
             )
         return chat_id
 
     async def post_message(self, request: web.Request) -> web.Response:
         chat_id = self._chat_id(request)
         try:
-            form = await read_form(request, self.uploads, max_text=self.settings.max_text_chars)
+            form = await read_form(request, self.uploads, max_text=self.limits.max_text_chars)
         except MediaTooLarge as too_big:
             return _error(413, too_big.user_message)
         except BadInput as bad:
@@ -119,7 +126,7 @@ class WebAdapter:
             after = int(request.query.get("after", "0") or 0)
         except ValueError:
             return _error(400, "after must be a message id (a whole number).")
-        rows = await self.store.conversation_messages(Platform.WEB, chat_id, after_id=after)
+        rows = await self.log.messages(Platform.WEB, chat_id, after_id=after)
         return web.json_response([self._json(row) for row in rows])
 
     def _json(self, row: StoredMessage) -> dict[str, object]:
@@ -137,7 +144,8 @@ class WebAdapter:
             "choices": [{"label": c.label, "command": c.command} for c in row.choices],
             "answer_to": row.answer_to,
             "state": row.state.value,
-            "error": row.error if row.state.value == "failed" else None,
+            "error": row.error if row.state is State.FAILED else None,
+            "event": row.event.value if row.event else None,
             "created_at": row.created_at.isoformat(),
         }
 
@@ -146,7 +154,7 @@ class WebAdapter:
             message_id = int(request.match_info["message_id"].removesuffix(".ogg"))
         except ValueError:
             return _error(404, "No such voice note.")
-        data = await self.store.voice_of(message_id)
+        data = await self.log.voice(message_id)
         if data is None:
             return _error(404, "No such voice note.")
         return web.Response(body=data, content_type="audio/ogg",
@@ -157,14 +165,13 @@ class WebAdapter:
             message_id = int(request.match_info["message_id"])
         except ValueError:
             return _error(404, "No such file.")
-        found = await self.store.attachment_of(message_id)
+        found = await self.log.attachment(message_id)
         if found is None:
             return _error(404, "No such file.")
-        name, mime, data = found
         return web.Response(
-            body=data,
-            content_type=mime,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            body=found.data,
+            content_type=found.mime_type,
+            headers={"Content-Disposition": f'attachment; filename="{found.file_name}"'},
         )
 
     # Adapter ---------------------------------------------------------------
@@ -172,10 +179,9 @@ class WebAdapter:
     async def download(self, media: MediaRef) -> bytes:
         return await asyncio.to_thread(self.uploads.read, media.file_id)
 
-    def release(self, media: MediaRef) -> None:
-        """Raw uploads are not kept once understood, unless OMNIVOX_KEEP_AUDIO says so."""
-        if not self.settings.keep_audio:
-            self.uploads.discard(media.file_id)
+    async def release(self, media: MediaRef) -> None:
+        """The raw upload goes once understood (or forgotten)."""
+        await asyncio.to_thread(self.uploads.discard, media.file_id)
 
     async def send_text(
         self,
@@ -203,10 +209,3 @@ class WebAdapter:
         self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
     ) -> list[str]:
         return [uuid.uuid4().hex]
-
-    async def show_activity(self, chat_id: str, activity: Activity) -> None:
-        return None  # the page shows the message's state instead
-
-    def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
-        return None
-

@@ -1,5 +1,6 @@
 """WhatsApp Cloud API channel: the webhook routes and the Adapter the core sends through.
 
+WhatsApp cannot edit a sent message, so replies are sent whole (no stream).
 The webhook stores what it carries and answers 200 at once: Meta redelivers
 anything not acknowledged quickly, so no processing happens inside the request
 (the inbox's unique key makes a redelivery a no-op). Sending checks the
@@ -19,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from adapters.base import ReplyStream
+from adapters.base import BaseAdapter
 from adapters.whatsapp import outgoing, signature
 from adapters.whatsapp.errors import (
     RE_ENGAGEMENT,
@@ -30,10 +31,10 @@ from adapters.whatsapp.errors import (
 )
 from adapters.whatsapp.graph import GraphClient, RetryPolicy
 from adapters.whatsapp.parse import Delivery, NotAWebhook, parse_webhook
-from bot.config import Settings
+from bot.config import LimitSettings, WhatsAppSettings
 from bot.errors import AdapterError, DeliveryError, MediaTooLarge, UnreadableMedia
 from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
-from bot.ports import MessageSink
+from bot.ports.channels import LastSeen, MessageSink
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +48,28 @@ TYPING_REFRESH = 20.0
 _REMEMBERED_CHATS = 10_000
 
 
-class WhatsAppAdapter:
+class WhatsAppAdapter(BaseAdapter):
     platform = Platform.WHATSAPP
 
     def __init__(
-        self, settings: Settings, sink: MessageSink, *, retry: RetryPolicy | None = None
+        self,
+        settings: WhatsAppSettings,
+        sink: MessageSink,
+        seen: LastSeen,
+        *,
+        limits: LimitSettings,
+        retry: RetryPolicy | None = None,
     ) -> None:
-        self._settings = settings
+        self._limits = limits
         self._sink = sink
-        self._secret = settings.whatsapp_app_secret.get_secret_value().encode()
-        self._verify_token = settings.whatsapp_verify_token.get_secret_value()
+        self._seen = seen
+        self._secret = settings.app_secret.get_secret_value().encode()
+        self._verify_token = settings.verify_token.get_secret_value()
         self._graph = GraphClient(
-            base_url=settings.whatsapp_graph_base_url,
-            version=settings.whatsapp_api_version,
-            token=settings.whatsapp_access_token.get_secret_value(),
-            phone_number_id=settings.whatsapp_phone_number_id,
+            base_url=settings.graph_base_url,
+            version=settings.api_version,
+            token=settings.access_token.get_secret_value(),
+            phone_number_id=settings.phone_number_id,
             retry=retry,
         )
         self._alarm = TokenAlarm()
@@ -236,7 +244,7 @@ class WhatsAppAdapter:
         return to_delivery_error(exc)
 
     async def _check_window(self, chat_id: str) -> None:
-        stored = await self._sink.last_incoming_at(Platform.WHATSAPP, chat_id)
+        stored = await self._seen.last_incoming_at(Platform.WHATSAPP, chat_id)
         if stored is not None and stored.tzinfo is None:
             stored = stored.replace(tzinfo=UTC)
         seen = self._last_wamid.get(chat_id)
@@ -248,7 +256,7 @@ class WhatsAppAdapter:
 
     async def download(self, media: MediaRef) -> bytes:
         """Media bytes by id, refused early when WhatsApp says it is too large."""
-        limit, limit_mb = self._settings.max_media_bytes, self._settings.max_media_mb
+        limit, limit_mb = self._limits.max_media_bytes, self._limits.max_media_mb
         if media.size and media.size > limit:
             raise MediaTooLarge(limit_mb, media.size)
         try:
@@ -287,10 +295,6 @@ class WhatsAppAdapter:
             if exc.severity is Severity.AUTH:
                 self._alarm.report(exc)
             log.debug("typing indicator failed for %s: %s", chat_id, exc)
-
-    def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
-        """WhatsApp cannot edit a sent message, so replies are sent whole."""
-        return None
 
 
 def _check_type(expected: str | None, actual: str | None) -> None:

@@ -15,11 +15,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
-from bot.engines.base import EngineStatus, ImageDescription
+from bot.config import VisionSettings
 from bot.engines.local_vision import LocalDescriber
 from bot.engines.runtime import Bound, LazyModel
 from bot.errors import EngineUnavailable
+from bot.ports.engines import EngineStatus, ImageDescription
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,9 @@ class TransformersCaptioner:
     name = "transformers-captioner"
     can_caption = True
 
-    def __init__(self, settings: Settings) -> None:
-        self.model_name = settings.vision_model or DEFAULT_MODEL
-        self._bound = Bound(max(1, settings.engine_concurrency))
+    def __init__(self, settings: VisionSettings) -> None:
+        self.model_name = settings.model or DEFAULT_MODEL
+        self._bound = Bound(max(1, settings.concurrency))
         self._model: LazyModel[_Loaded] = LazyModel(
             self.name, lambda: _Loaded(self.model_name), hint=HINT
         )

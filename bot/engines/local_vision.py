@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from bot.config import Settings
-from bot.engines.base import EngineStatus, ImageDescription
+from bot.config import VisionSettings
 from bot.engines.runtime import Bound, LazyModel
+from bot.ports.engines import EngineStatus, ImageDescription
 
 HINT = (
     "pip install rapidocr onnxruntime efficientnet-lite-pytorch "
@@ -63,8 +63,8 @@ class LocalDescriber:
     can_caption = False
     cannot_caption_note = CANNOT_CAPTION
 
-    def __init__(self, settings: Settings) -> None:
-        self._bound = Bound(max(1, settings.engine_concurrency))
+    def __init__(self, settings: VisionSettings) -> None:
+        self._bound = Bound(max(1, settings.concurrency))
         self._models: LazyModel[_Models] = LazyModel(self.name, _Models, hint=HINT)
 
     async def warm_up(self) -> None:

@@ -25,11 +25,11 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import Settings
-from bot.engines.base import EngineStatus
-from bot.engines.prompting import system_prompt, with_system
+from bot.config import ChatSettings
+from bot.engines.prompting import with_system
 from bot.errors import EngineError, EngineUnavailable
 from bot.models import ChatTurn
+from bot.ports.engines import EngineStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,12 @@ class OpenAICompatChat:
 
     name = "openai"
 
-    def __init__(self, settings: Settings, *, max_retries: int = MAX_RETRIES) -> None:
+    def __init__(self, settings: ChatSettings, *, max_retries: int = MAX_RETRIES) -> None:
         self.max_retries = max_retries
-        self.base_url = settings.llm_base_url.rstrip("/")
-        self.model = settings.llm_model or DEFAULT_MODEL
-        self.accepts_images = settings.llm_vision
-        self._key = settings.llm_api_key.get_secret_value()
-        self._system = system_prompt(settings)
+        self.base_url = settings.base_url.rstrip("/")
+        self.model = settings.model or DEFAULT_MODEL
+        self.accepts_images = settings.vision
+        self._key = settings.api_key.get_secret_value()
         self._temperature = 0.5
         self._url = f"{self.base_url}/chat/completions"
         # Local servers (Ollama, llama.cpp server) ignore the key but some proxies want one.
@@ -155,7 +154,7 @@ class OpenAICompatChat:
 
     async def _messages(self, turns: Sequence[ChatTurn]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for turn in with_system(turns, self._system):
+        for turn in with_system(turns):
             if turn.images and self.accepts_images:
                 out.append({"role": turn.role, "content": await _with_images(turn)})
             else:

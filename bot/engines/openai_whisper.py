@@ -12,10 +12,10 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
-from bot.engines.base import AudioClip, EngineStatus, Transcript
+from bot.config import SpeechSettings
 from bot.engines.faster_whisper import summarise_segments
 from bot.engines.runtime import Bound, LazyModel
+from bot.ports.engines import AudioClip, EngineStatus, Transcript
 
 HINT = "pip install --no-deps openai-whisper && pip install 'omnivox[remote]'"
 DEFAULT_MODEL = "base"
@@ -26,12 +26,12 @@ class OpenAIWhisperTranscriber:
 
     name = "openai-whisper"
 
-    def __init__(self, settings: Settings) -> None:
-        self.model_name = settings.asr_model or DEFAULT_MODEL
-        self._language = settings.asr_language or None
+    def __init__(self, settings: SpeechSettings) -> None:
+        self.model_name = settings.model or DEFAULT_MODEL
+        self._language = settings.language or None
         english_only = self.model_name.endswith(".en")
         self.languages: frozenset[str] | None = frozenset({"en"}) if english_only else None
-        self._bound = Bound(max(1, settings.engine_concurrency))
+        self._bound = Bound(max(1, settings.concurrency))
         self._model: LazyModel[Any] = LazyModel(self.name, self._load, hint=HINT)
 
     def _load(self) -> Any:

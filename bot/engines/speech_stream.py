@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from bot.engines.base import AudioClip, Synthesizer
+from bot.ports.engines import AudioClip, Synthesizer
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 MIN_SENTENCE_CHARS = 24

@@ -17,12 +17,12 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
-from bot.engines.base import EngineStatus
+from bot.config import ChatSettings
 from bot.engines.gguf import bundled_gguf
-from bot.engines.prompting import system_prompt, text_messages
+from bot.engines.prompting import text_messages
 from bot.engines.runtime import Bound, LazyModel, stream_in_thread
 from bot.models import ChatTurn
+from bot.ports.engines import EngineStatus
 
 HINT = "pip install 'omnivox[remote]' gguf accelerate (transformers + torch==2.13.0)"
 
@@ -53,9 +53,8 @@ class TransformersChat:
     name = "transformers"
     accepts_images = False
 
-    def __init__(self, settings: Settings) -> None:
-        self._configured = settings.llm_model
-        self._system = system_prompt(settings)
+    def __init__(self, settings: ChatSettings) -> None:
+        self._configured = settings.model
         self._bound = Bound(1)
         self._model: LazyModel[_Loaded] = LazyModel(
             self.name, lambda: _Loaded(self._configured), hint=HINT
@@ -66,7 +65,7 @@ class TransformersChat:
 
     async def stream(self, turns: Sequence[ChatTurn], *, max_tokens: int) -> AsyncIterator[str]:
         loaded = await self._model.get()
-        messages = text_messages(turns, self._system)
+        messages = text_messages(turns)
         make = lambda: _generate(loaded, messages, max_tokens)  # noqa: E731
         async with aclosing(stream_in_thread(make, self._bound)) as pieces:
             async for piece in pieces:

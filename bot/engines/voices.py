@@ -2,7 +2,8 @@
 
 Voice ids carry their engine as a prefix (`piper:...`, `espeak:fr`,
 `edge-tts:...`); a request goes to the engine that owns the id, and an
-unknown or empty id goes to the first (configured) engine's default voice.
+unknown id goes to the first (configured) engine's default voice, and an empty one to
+the configured default voice (`OMNIVOX_TTS_VOICE`), whichever engine owns it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bot.engines.base import AudioClip, EngineStatus, Synthesizer, Voice
+from bot.ports.engines import AudioClip, EngineStatus, Synthesizer, Voice
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +20,11 @@ log = logging.getLogger(__name__)
 class VoiceRouter:
     """Routes each synthesis to the engine owning the voice id."""
 
-    def __init__(self, members: Sequence[Synthesizer]) -> None:
+    def __init__(self, members: Sequence[Synthesizer], *, default_voice: str = "") -> None:
         if not members:
             raise ValueError("a voice router needs at least one synthesizer")
         self.members = list(members)
+        self.default_voice = default_voice
         self.name = "+".join(m.name for m in self.members)
 
     @property
@@ -52,6 +54,7 @@ class VoiceRouter:
         return found
 
     async def synthesize(self, text: str, voice_id: str | None, speed: float = 1.0) -> AudioClip:
+        voice_id = voice_id or self.default_voice
         owner = self.owner(voice_id)
         owned = bool(voice_id) and str(voice_id).startswith(owner.name + ":")
         return await owner.synthesize(text, voice_id if owned else None, speed)

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.app import Omnivox, serving
-from bot.config import Settings
 from bot.media import encode_voice_note
-from tests.fakes.ports import free_port
+from tests.support.ports import free_port
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ Client = tuple[aiohttp.ClientSession, str, Omnivox]
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Client]:
     port = free_port()
-    settings = Settings(
+    settings = make_settings(
         host="127.0.0.1", port=port, database_url=f"sqlite+aiosqlite:///{tmp_path}/e2e.db",
         data_dir=str(tmp_path), llm_max_tokens=60,
     )

@@ -6,9 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from aiohttp import web
-
-from adapters.base import ReplyStream
+from adapters.base import BaseAdapter
 from bot.errors import DeliveryError, UnreadableMedia
 from bot.models import Activity, Attachment, Choice, MediaRef, Platform, VoiceAudio
 
@@ -25,27 +23,22 @@ class Sent:
 
 
 @dataclass
-class RecordingChannel:
+class RecordingChannel(BaseAdapter):
     platform: Platform = Platform.CLI
     files: dict[str, bytes] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     activities: list[tuple[str, Activity]] = field(default_factory=list)
     failures: list[DeliveryError] = field(default_factory=list)
+    released: list[MediaRef] = field(default_factory=list)
     _counter: int = 0
-
-    def routes(self) -> Sequence[web.RouteDef]:
-        return []
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
 
     async def download(self, media: MediaRef) -> bytes:
         if media.file_id not in self.files:
             raise UnreadableMedia("That file is gone.")
         return self.files[media.file_id]
+
+    async def release(self, media: MediaRef) -> None:
+        self.released.append(media)
 
     def _next(self) -> list[str]:
         if self.failures:
@@ -88,9 +81,6 @@ class RecordingChannel:
 
     async def show_activity(self, chat_id: str, activity: Activity) -> None:
         self.activities.append((chat_id, activity))
-
-    def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
-        return None
 
     async def wait_for(self, count: int, within: float = 10.0) -> list[Sent]:
         async with asyncio.timeout(within):

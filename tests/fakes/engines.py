@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 
 import numpy as np
 
-from bot.engines.base import (
+from bot.models import ChatTurn
+from bot.ports.engines import (
     AudioClip,
     Engines,
     EngineStatus,
@@ -15,7 +16,6 @@ from bot.engines.base import (
     Transcript,
     Voice,
 )
-from bot.models import ChatTurn
 
 
 class FakeTranscriber:

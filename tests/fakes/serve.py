@@ -12,14 +12,14 @@ import os
 import signal
 
 from bot.app import serving
-from bot.config import Settings
 from bot.logs import configure
 from tests.fakes.engines import fake_engines
+from tests.support.settings import make_settings
 
 
 async def main() -> None:
-    settings = Settings()
-    configure(settings.log_level)
+    settings = make_settings()
+    configure(settings.server.log_level)
     engines = fake_engines(
         chat_delay=float(os.environ.get("FAKE_CHAT_DELAY", "0")),
         transcript=os.environ.get("FAKE_TRANSCRIPT"),
@@ -28,7 +28,7 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     async with serving(settings, engines):
-        print(f"READY {settings.port}", flush=True)
+        print(f"READY {settings.server.port}", flush=True)
         await stop.wait()
 
 

@@ -23,8 +23,9 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = REPO_ROOT.parent / "shared" / "testdata" / "telegram" / "api.json"
+from tests.support.corpus import TESTDATA
+
+SPEC_PATH = TESTDATA / "telegram" / "api.json"
 BOT_ID = 777000111
 BOT_USERNAME = "omnivox_test_bot"
 TOKEN = f"{BOT_ID}:AAFakeTokenForTests"

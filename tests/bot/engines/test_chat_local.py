@@ -1,0 +1,60 @@
+"""The embedded chat model answers, streams, and stops when cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import aclosing
+from typing import Any
+
+import pytest
+
+from bot.engines.prompting import with_system
+from bot.models import ChatTurn
+from bot.prompts import DEFAULT_SYSTEM_PROMPT, base_prompt
+from tests.support.settings import make_settings
+
+pytestmark = pytest.mark.slow
+
+
+async def test_answers_and_streams(llama: Any) -> None:
+    pieces = [p async for p in llama.stream(
+        [ChatTurn(role="user", text="What is the capital of France?")], max_tokens=40
+    )]
+    assert len(pieces) >= 2
+    answer = "".join(pieces).strip()
+    assert answer
+    assert llama.accepts_images is False
+
+
+async def test_cancel_stops_the_generation_promptly(llama: Any) -> None:
+    turns = [ChatTurn(role="user", text="Tell me a very long story about a dragon.")]
+    received: list[str] = []
+
+    async def consume() -> None:
+        async with aclosing(llama.stream(turns, max_tokens=400)) as pieces:
+            async for piece in pieces:
+                received.append(piece)
+
+    task = asyncio.create_task(consume())
+    while len(received) < 3:
+        await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # Stops within a token or two; generous because other work may share the two cores.
+    assert time.perf_counter() - started < 5.0
+    # The engine is free again at once: a new request is served.
+    again = [p async for p in llama.stream([ChatTurn(role="user", text="Hi")], max_tokens=5)]
+    assert again
+
+
+def test_system_prompt_default_and_override() -> None:
+    assert base_prompt(make_settings().conversation) == DEFAULT_SYSTEM_PROMPT
+    pirate = make_settings(system_prompt="Be a pirate.").conversation
+    assert base_prompt(pirate) == "Be a pirate."
+    turns = [ChatTurn(role="user", text="hi")]
+    assert with_system(turns, "S")[0] == ChatTurn(role="system", text="S")
+    mine = [ChatTurn(role="system", text="mine"), *turns]
+    assert with_system(mine, "S") == mine

