@@ -14,6 +14,8 @@ run: $(VENV)/.stamp-local
 test: $(VENV)/.stamp-dev
 	$(BIN)/ruff check bot adapters storage tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.stamp-dev
@@ -25,6 +27,8 @@ bench: $(VENV)/.stamp-dev
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check bot adapters storage tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 install: $(VENV)/.stamp-local
 install-dev: $(VENV)/.stamp-dev

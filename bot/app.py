@@ -56,7 +56,6 @@ class Omnivox:
             self.web_app.add_routes(adapter.routes())
         self.web_app.router.add_get("/healthz", self.healthz)
         self._warming: asyncio.Task[None] | None = None
-        self.started_at: float | None = None
 
     def _platform_adapters(self) -> list[Adapter]:
         found: list[Adapter] = []
@@ -78,7 +77,6 @@ class Omnivox:
 
     async def start(self) -> None:
         """Migrate, start channels, resume unfinished work; models warm in the background."""
-        self.started_at = time.monotonic()
         await asyncio.to_thread(upgrade, self.settings.storage.database_url)
         if self.settings.server.warm_engines:
             self._warming = asyncio.create_task(self._warm(), name="omnivox-warm-up")

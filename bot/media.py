@@ -91,28 +91,6 @@ def decode_audio(
     return AudioClip(samples=samples.astype(np.float32, copy=False), sample_rate=sample_rate)
 
 
-def probe_audio_duration(data: bytes) -> float:
-    """Duration in seconds from the container, or by reading packets (no decoding)."""
-    container, stream = _open_audio(data)
-    with container:
-        if stream.duration is not None and stream.time_base is not None:
-            return float(stream.duration * stream.time_base)
-        if container.duration is not None and container.duration > 0:
-            return container.duration / av.time_base
-        end = 0.0
-        try:
-            for packet in container.demux(stream):
-                if packet.pts is not None and packet.time_base is not None:
-                    span = (packet.pts + (packet.duration or 0)) * packet.time_base
-                    end = max(end, float(span))
-        except Exception as exc:
-            raise UnreadableMedia(
-                "That audio seems damaged or cut off; could you send it again?",
-                f"audio probe failed: {exc}",
-            ) from exc
-        return end
-
-
 def encode_voice_note(clip: AudioClip) -> VoiceAudio:
     """Encode a clip as an OGG/Opus voice note, 48 kHz mono at ~32 kb/s (measured)."""
     samples = np.ascontiguousarray(np.clip(clip.samples, -1.0, 1.0), dtype=np.float32)

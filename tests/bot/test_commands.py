@@ -141,3 +141,34 @@ async def test_voice_lists_many_voices_by_language(
     assert "espeak:fr" not in listing
     german = await ask(dispatcher, channel, message, "/voice de")
     assert "/voice espeak:de" in german and "espeak:fr" not in german
+
+
+def test_help_and_menus_come_from_one_declaration() -> None:
+    from bot.commands import COMMANDS, help_text, menu
+
+    names = [name for name, _ in menu()]
+    assert names == [c.name for c in COMMANDS] and names[0] == "start" and "stop" in names
+    text = help_text()
+    assert text.splitlines()[-1] == "/help – this list"
+    assert "/mode auto|text|voice – how I reply (auto: voice for voice)" in text
+    assert "/start" not in text  # the greeting is in the menu, not in the list
+
+
+async def test_a_stop_left_from_before_a_restart_finds_nothing(
+    dispatcher: Dispatcher, channel: RecordingChannel, store: SqlStore, message: Make
+) -> None:
+    await dispatcher.stop()
+    await store.inbox.accept(message("/stop"), in_context=False)
+    await dispatcher.start()
+    await dispatcher.idle()
+    assert channel.sent[-1].text == "There is nothing to stop."
+
+
+async def test_forget_says_the_history_was_deleted(
+    dispatcher: Dispatcher, channel: RecordingChannel, store: SqlStore, message: Make
+) -> None:
+    from bot.models import Platform, ReplyEvent
+
+    await ask(dispatcher, channel, message, "/forget confirm")
+    [*_, confirmation] = await store.history.messages(Platform.CLI, "chat-1")
+    assert confirmation.event is ReplyEvent.HISTORY_DELETED

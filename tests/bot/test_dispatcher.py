@@ -290,3 +290,55 @@ async def test_an_engine_failure_gets_a_clear_reply_and_the_process_keeps_servin
     texts = [s.text for s in channel.sent]
     assert "went wrong" in texts[0]
     assert texts[1].strip().endswith("again")
+
+
+async def test_media_is_released_once_the_answer_is_stored(
+    dispatcher: Dispatcher, channel: RecordingChannel, store: SqlStore, message: Make
+) -> None:
+    channel.files["v2"] = tone_ogg()
+    voice = MediaRef(file_id="v2", mime_type="audio/ogg")
+    accepted = await dispatcher.accept(message(None, kind=ContentKind.VOICE, media=voice))
+    await dispatcher.accept(message("and a text"))
+    await dispatcher.idle()
+    assert channel.released == [voice]
+    assert accepted.id is not None
+    stored = await store.inbox.get(accepted.id)
+    assert stored is not None and stored.state is State.DELIVERED
+
+
+async def test_media_that_cannot_be_read_is_released_too(
+    dispatcher: Dispatcher, channel: RecordingChannel, message: Make
+) -> None:
+    channel.files["broken"] = b"not audio"
+    broken = MediaRef(file_id="broken", mime_type="audio/ogg")
+    await dispatcher.accept(message(None, kind=ContentKind.VOICE, media=broken))
+    await dispatcher.idle()
+    assert "could not read that audio" in channel.sent[0].text
+    assert channel.released == [broken]
+
+
+async def test_media_is_kept_when_the_settings_say_so(
+    store: SqlStore, settings: Settings, channel: RecordingChannel, message: Make
+) -> None:
+    dispatcher = make_dispatcher(store, fake_engines(), changed(settings, keep_audio=True))
+    dispatcher.add_adapter(channel)
+    await dispatcher.start()
+    channel.files["v3"] = tone_ogg()
+    await dispatcher.accept(
+        message(None, kind=ContentKind.VOICE, media=MediaRef(file_id="v3", mime_type="audio/ogg"))
+    )
+    await dispatcher.idle()
+    await dispatcher.stop()
+    assert channel.sent[0].kind == "voice" and channel.released == []
+
+
+async def test_the_model_sees_the_transcript_it_was_given(
+    dispatcher: Dispatcher, channel: RecordingChannel, engines, message: Make  # type: ignore[no-untyped-def]
+) -> None:
+    channel.files["v4"] = tone_ogg()
+    await dispatcher.accept(
+        message(None, kind=ContentKind.VOICE, media=MediaRef(file_id="v4", mime_type="audio/ogg"))
+    )
+    await dispatcher.idle()
+    [turns] = engines.chat.seen
+    assert turns[-1].role == "user" and turns[-1].text == "what is the weather like today"

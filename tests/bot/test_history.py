@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from bot.history import build_window, estimate_tokens
-from bot.models import ContentKind, Platform
-from bot.ports.store import Direction, State, StoredMessage
-
-
-def stored(n: int, text: str, direction: Direction = Direction.IN) -> StoredMessage:
-    return StoredMessage(
-        id=n, conversation_id=1, platform=Platform.CLI, chat_id="c", user_id="u",
-        direction=direction, kind=ContentKind.TEXT, text=text, transcript=None, caption=None,
-        language=None, state=State.DELIVERED, error=None, platform_message_id=str(n),
-        reply_to_platform_id=None, reply_to_text=None, answer_to=None, media=None,
-        has_voice=False, voice_duration=None, has_attachment=False, choices=(), in_context=True,
-        feedback=None, created_at=datetime.now(UTC),
-    )
+from bot.ports.store import Direction
+from tests.support.messages import stored
 
 
 def test_oldest_turns_are_dropped_first() -> None:

@@ -20,7 +20,6 @@ from bot.media import (
     decode_audio,
     encode_voice_note,
     load_rgb,
-    probe_audio_duration,
     to_rgb_jpeg,
 )
 from bot.ports.engines import AudioClip
@@ -99,11 +98,6 @@ def test_decode_every_user_format(kind: str) -> None:
     assert 0.1 < float(np.abs(clip.samples).max()) <= 1.0
 
 
-@pytest.mark.parametrize("kind", sorted(FORMATS))
-def test_probe_duration(kind: str) -> None:
-    assert abs(probe_audio_duration(encode(kind, 2.0)) - 2.0) < 0.2
-
-
 BAD_AUDIO = {
     "empty": b"",
     "garbage": os.urandom(4096),
@@ -171,7 +165,6 @@ def test_corpus_audio_decodes(name: str, seconds: float) -> None:
         pytest.skip("shared testdata absent")
     data = path.read_bytes()
     assert abs(decode_audio(data).duration - seconds) < 0.2
-    assert abs(probe_audio_duration(data) - seconds) < 0.3
 
 
 # --- images ------------------------------------------------------------------------------

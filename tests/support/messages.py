@@ -1,11 +1,13 @@
-"""IncomingMessages for core and storage tests, each with a fresh platform id."""
+"""Messages for core and storage tests: incoming ones with fresh platform ids, stored ones."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.models import ContentKind, IncomingMessage, MediaRef, Platform
+from bot.ports.store import Direction, State, StoredMessage
 
 _ids = itertools.count(1)
 
@@ -31,3 +33,18 @@ def make_message(
         media=media,
         **extra,
     )
+
+
+def stored(
+    n: int, text: str, direction: Direction = Direction.IN, **fields: Any
+) -> StoredMessage:
+    """A stored text message with id `n`; `fields` override any attribute."""
+    values: dict[str, Any] = dict(
+        id=n, conversation_id=1, platform=Platform.CLI, chat_id="c", user_id="u",
+        direction=direction, kind=ContentKind.TEXT, text=text, transcript=None, caption=None,
+        language=None, state=State.DELIVERED, error=None, platform_message_id=str(n),
+        reply_to_platform_id=None, reply_to_text=None, answer_to=None, media=None,
+        has_voice=False, voice_duration=None, has_attachment=False, choices=(), in_context=True,
+        feedback=None, created_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+    )  # fmt: skip
+    return StoredMessage(**(values | fields))

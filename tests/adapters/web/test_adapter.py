@@ -243,3 +243,21 @@ async def test_existing_history_survives_bad_input(web: Client) -> None:
     await asyncio.sleep(0)
     after = await settled(web)
     assert after[: len(before)] == before
+
+
+async def test_a_new_chat_id_comes_from_the_server(web: Client) -> None:
+    session, base, _ = web
+    async with session.post(f"{base}/api/chats") as response:
+        assert response.status == 201
+        chat = (await response.json())["chat_id"]
+    status, _ = await post(web, chat=chat, text="hello")
+    assert status == 202 and len(await settled(web, chat)) == 2
+
+
+async def test_forget_is_an_event_not_a_guess_from_text(web: Client) -> None:
+    await post(web, text="remember me")
+    await settled(web)
+    await post(web, text="/forget yes")
+    listed = await settled(web)
+    assert listed[0]["text"] == "/forget yes"
+    assert [m["event"] for m in listed] == [None, "history_deleted"]
