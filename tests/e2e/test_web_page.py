@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,13 +15,15 @@ import pytest
 from PIL import Image
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Request
+    from playwright.sync_api import Browser, BrowserContext, Page, Request, Response, Route
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 TRANSCRIPT = "what is the weather like today"  # what the fake transcriber always hears
 SCREENSHOT = Path("/tmp/omnivox_page.png")
+CHAT_ID_KEY = "omnivox.chat_id"
+MESSAGES = re.compile(r"/api/chats/[^/?]+/messages\?after=")
 
 
 def make_png(path: Path) -> Path:
@@ -48,6 +52,34 @@ def make_wav(path: Path, seconds: float = 1.0, hz: float = 440.0) -> Path:
 def send_text(page: Page, text: str) -> None:
     page.get_by_test_id("composer-input").fill(text)
     page.get_by_test_id("composer-input").press("Enter")
+
+
+def issued_chat_id(response: Response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/api/chats")
+
+
+def stored_chat_id(page: Page) -> str | None:
+    return page.evaluate(f"localStorage.getItem({json.dumps(CHAT_ID_KEY)})")
+
+
+def watch(page: Page) -> list[str]:
+    """Errors the page throws or logs to its console, collected as they come."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error"
+            else None)
+    return problems
+
+
+@pytest.fixture
+def context(browser: Browser, base_url: str) -> Iterator[BrowserContext]:
+    """A fresh browser profile with nothing loaded yet."""
+    fresh = browser.new_context(base_url=base_url)
+    fresh.set_default_timeout(10_000)
+    try:
+        yield fresh
+    finally:
+        fresh.close()
 
 
 def test_text_photo_audio_and_history(page: Page, tmp_path: Path) -> None:
@@ -203,3 +235,140 @@ def test_microphone_denied_is_explained(browser: Browser, base_url: str) -> None
     expect(page.get_by_test_id("error-line")).to_contain_text("denied")
     expect(page.get_by_test_id("mic-button")).to_have_attribute("aria-pressed", "false")
     context.close()
+
+
+def test_forget_in_other_words_clears_the_page_too(page: Page) -> None:
+    send_text(page, "remember this")
+    expect(page.get_by_test_id("message-out")).to_contain_text("You said: remember this")
+    send_text(page, "/forget yes")
+    expect(page.get_by_test_id("notice")).to_contain_text("deleted")
+    expect(page.get_by_test_id("message-out").last).to_contain_text("Done: deleted")
+    expect(page.get_by_text("remember this")).to_have_count(0)
+
+    # addressed to the bot by name: the server carries it out, and the page follows its word
+    send_text(page, "and this too")
+    expect(page.get_by_test_id("message-out").last).to_contain_text("You said: and this too")
+    send_text(page, "/FORGET@omnivox confirm")
+    expect(page.get_by_text("and this too")).to_have_count(0)
+    expect(page.get_by_text("/forget yes")).to_have_count(0)
+    expect(page.get_by_test_id("message-out")).to_have_count(1)
+    expect(page.get_by_test_id("message-out")).to_contain_text("Done: deleted")
+    expect(page.get_by_test_id("notice")).to_have_count(1)
+
+
+def test_the_page_resets_on_the_servers_event_and_not_on_the_words(page: Page) -> None:
+    marked = "mark this reply"
+
+    def rewrite(route: Route) -> None:
+        # the server's event, moved: off the /forget reply, onto an ordinary one
+        response = route.fetch()
+        rows = response.json()
+        for row in rows:
+            out = row["direction"] == "out"
+            row["event"] = "history_deleted" if out and marked in (row["text"] or "") else None
+        route.fulfill(response=response, json=rows)
+
+    page.route(MESSAGES, rewrite)
+    send_text(page, "remember this")
+    expect(page.get_by_test_id("message-out")).to_contain_text("You said: remember this")
+    send_text(page, "/forget confirm")
+    expect(page.get_by_test_id("message-out").last).to_contain_text("Done: deleted")
+    page.wait_for_timeout(1500)  # a couple of polls
+    expect(page.get_by_test_id("notice")).to_have_count(0)
+    expect(page.get_by_test_id("message-in").first).to_contain_text("remember this")
+
+    send_text(page, marked)
+    expect(page.get_by_test_id("notice")).to_contain_text("deleted")
+    # re-read from the server, which no longer holds the first exchange
+    expect(page.get_by_text("remember this")).to_have_count(0)
+    expect(page.get_by_test_id("message-out").last).to_contain_text(f"You said: {marked}")
+    expect(page.get_by_test_id("pending-indicator")).to_have_count(0)
+
+
+def test_a_fresh_profile_gets_its_chat_id_from_the_server(context: BrowserContext) -> None:
+    page = context.new_page()
+    problems = watch(page)
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    with page.expect_response(issued_chat_id) as issued:
+        page.goto("/")
+    assert issued.value.status == 201
+    chat_id = issued.value.json()["chat_id"]
+    assert re.fullmatch(r"web-[0-9a-f]+", chat_id)
+    send_text(page, "who am I?")
+    expect(page.get_by_test_id("message-out")).to_contain_text("You said: who am I?")
+    assert stored_chat_id(page) == chat_id
+    chats = {r.url.split("/api/chats/")[1].split("/")[0] for r in requests if "/messages" in r.url}
+    assert chats == {chat_id}
+
+    # a reload keeps it: the same history, and no new id asked for
+    requests.clear()
+    page.reload()
+    expect(page.get_by_test_id("message-out")).to_contain_text("You said: who am I?")
+    assert not [r for r in requests if r.url.endswith("/api/chats")]
+    assert stored_chat_id(page) == chat_id
+    assert not problems
+
+
+@pytest.mark.parametrize("stored", ["not a chat id!", "x" * 65])
+def test_a_refused_stored_chat_id_is_replaced(context: BrowserContext, stored: str) -> None:
+    context.add_init_script(
+        "if (!sessionStorage.getItem('seeded')) {"
+        " sessionStorage.setItem('seeded', '1');"
+        f" localStorage.setItem({json.dumps(CHAT_ID_KEY)}, {json.dumps(stored)}); }}"
+    )
+    page = context.new_page()
+    thrown: list[str] = []
+    page.on("pageerror", lambda error: thrown.append(str(error)))
+    refused: list[int] = []
+    page.on("response", lambda r: refused.append(r.status) if "/messages?after=" in r.url
+            and r.status == 400 else None)
+    with page.expect_response(issued_chat_id) as issued:
+        page.goto("/")
+    chat_id = issued.value.json()["chat_id"]
+    assert refused, "the stored id was never put to the server"
+    send_text(page, "hello with a new id")
+    expect(page.get_by_test_id("message-out")).to_contain_text("You said: hello with a new id")
+    expect(page.get_by_test_id("connection")).to_be_hidden()
+    assert stored_chat_id(page) == chat_id
+
+    page.reload()
+    expect(page.get_by_test_id("message-out")).to_contain_text("You said: hello with a new id")
+    assert stored_chat_id(page) == chat_id
+    assert not thrown
+
+
+def test_blocked_storage_keeps_a_server_chat_id_for_the_tab(context: BrowserContext) -> None:
+    context.add_init_script(
+        "Object.defineProperty(window, 'localStorage', { configurable: true,"
+        " get() { throw new DOMException('blocked', 'SecurityError'); } });"
+    )
+    page = context.new_page()
+    problems = watch(page)
+    with page.expect_response(issued_chat_id) as issued:
+        page.goto("/")
+    chat_id = issued.value.json()["chat_id"]
+    with page.expect_request(lambda r: r.method == "POST" and f"/{chat_id}/messages" in r.url):
+        send_text(page, "no storage here")
+    expect(page.get_by_test_id("message-out")).to_contain_text("You said: no storage here")
+    assert not problems
+
+
+def test_the_page_loads_as_es_modules_without_console_errors(context: BrowserContext) -> None:
+    page = context.new_page()
+    problems = watch(page)
+    scripts: list[Response] = []
+    page.on("response", lambda r: scripts.append(r) if r.request.resource_type == "script"
+            else None)
+    page.goto("/")
+    send_text(page, "modules?")
+    expect(page.get_by_test_id("message-out")).to_contain_text("You said: modules?")
+
+    assert page.locator("script").count() == page.locator("script[type=module]").count() == 1
+    loaded = {r.url.rsplit("/", 1)[1]: r for r in scripts}
+    for name in ("main.js", "state.js", "render.js", "transport.js", "recording.js"):
+        assert name in loaded, f"{name} was not loaded: {sorted(loaded)}"
+    for name, response in loaded.items():
+        assert response.status == 200, name
+        assert "javascript" in response.headers["content-type"], name
+    assert not problems
