@@ -12,7 +12,7 @@ import logging
 import shutil
 
 from bot.config import Settings
-from bot.engines.voices import VoiceRouter
+from bot.engines.voice.router import VoiceRouter
 from bot.ports.engines import (
     ChatModel,
     Engines,
@@ -27,42 +27,42 @@ log = logging.getLogger(__name__)
 
 def build_transcriber(settings: Settings) -> Transcriber:
     if settings.speech.engine == "openai-whisper":
-        from bot.engines.openai_whisper import OpenAIWhisperTranscriber
+        from bot.engines.speech.openai_whisper import OpenAIWhisperTranscriber
 
         return OpenAIWhisperTranscriber(settings.speech)
-    from bot.engines.faster_whisper import FasterWhisperTranscriber
+    from bot.engines.speech.faster_whisper import FasterWhisperTranscriber
 
     return FasterWhisperTranscriber(settings.speech)
 
 
 def build_chat(settings: Settings) -> ChatModel:
     if settings.chat.engine == "openai":
-        from bot.engines.openai_compat import OpenAICompatChat
+        from bot.engines.chat.openai_compat import OpenAICompatChat
 
         return OpenAICompatChat(settings.chat)
     if settings.chat.engine == "transformers":
-        from bot.engines.transformers_chat import TransformersChat
+        from bot.engines.chat.transformers import TransformersChat
 
         return TransformersChat(settings.chat)
-    from bot.engines.llama_cpp import LlamaCppChat
+    from bot.engines.chat.llama_cpp import LlamaCppChat
 
     return LlamaCppChat(settings.chat)
 
 
 def build_describer(settings: Settings) -> ImageDescriber:
     if settings.vision.engine == "transformers":
-        from bot.engines.captioner import TransformersCaptioner
+        from bot.engines.vision.transformers import TransformersCaptioner
 
         return TransformersCaptioner(settings.vision)
-    from bot.engines.local_vision import LocalDescriber
+    from bot.engines.vision.rapidocr_efficientnet import LocalDescriber
 
     return LocalDescriber(settings.vision)
 
 
 def build_synthesizer(settings: Settings) -> Synthesizer:
     """The configured voice engine, with espeak-ng beside it for other languages."""
-    from bot.engines.espeak import EspeakSynthesizer
-    from bot.engines.piper import PiperSynthesizer
+    from bot.engines.voice.espeak import EspeakSynthesizer
+    from bot.engines.voice.piper import PiperSynthesizer
 
     espeak = EspeakSynthesizer(settings.voice)
     if settings.voice.engine == "espeak":
@@ -70,7 +70,7 @@ def build_synthesizer(settings: Settings) -> Synthesizer:
     piper = PiperSynthesizer(settings.voice)
     extra: list[Synthesizer] = [espeak] if shutil.which("espeak-ng") else []
     if settings.voice.engine == "edge-tts":
-        from bot.engines.edge import EdgeSynthesizer
+        from bot.engines.voice.edge_tts import EdgeSynthesizer
 
         members: list[Synthesizer] = [EdgeSynthesizer(settings.voice, fallback=piper), *extra]
     else:

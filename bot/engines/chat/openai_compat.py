@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 
 from bot.config import ChatSettings
-from bot.engines.prompting import with_system
+from bot.engines.chat.messages import with_system
 from bot.errors import EngineError, EngineUnavailable
 from bot.models import ChatTurn
 from bot.ports.engines import EngineStatus

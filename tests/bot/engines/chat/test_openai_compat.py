@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from PIL import Image
 
-from bot.engines.openai_compat import OpenAICompatChat
+from bot.engines.chat.openai_compat import OpenAICompatChat
 from bot.errors import EngineError, EngineUnavailable
 from bot.models import ChatTurn
 from tests.fakes.llm_server import FakeLLMServer
@@ -110,7 +110,7 @@ async def test_unreachable_endpoint() -> None:
 
 
 async def test_retry_after_header_is_honoured(server: FakeLLMServer) -> None:
-    from bot.engines.openai_compat import _retry_after
+    from bot.engines.chat.openai_compat import _retry_after
 
     assert _retry_after({"retry-after-ms": "20"}) == 0.02
     assert _retry_after({"retry-after": "2"}) == 2.0

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.engines.edge import EdgeSynthesizer, rate_for
-from bot.engines.espeak import EspeakSynthesizer, parse_voices, wav_to_clip
-from bot.engines.voices import VoiceRouter
+from bot.engines.voice.edge_tts import EdgeSynthesizer, rate_for
+from bot.engines.voice.espeak import EspeakSynthesizer, parse_voices, wav_to_clip
+from bot.engines.voice.router import VoiceRouter
 from tests.support.settings import make_settings
 
 LISTING = """Pty Language       Age/Gender VoiceName          File                 Other Languages
@@ -73,7 +73,7 @@ async def test_edge_tts_unreachable_falls_back_to_piper(
     # A proxy on a closed local port makes every connection fail at once, offline.
     edge = EdgeSynthesizer(make_settings(tts="edge-tts").voice, fallback=piper,
                            proxy="http://127.0.0.1:9")
-    with caplog.at_level(logging.WARNING, logger="bot.engines.edge"):
+    with caplog.at_level(logging.WARNING, logger="bot.engines.voice.edge_tts"):
         clip = await edge.synthesize("Hello from the fallback voice.", None)
     assert clip.sample_rate == 22_050 and clip.duration > 1.0
     warning = next(r for r in caplog.records if "edge-tts unreachable" in r.getMessage())

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ChatSettings
-from bot.engines.gguf import bundled_gguf
-from bot.engines.prompting import text_messages
+from bot.engines.chat.gguf import bundled_gguf
+from bot.engines.chat.messages import text_messages
 from bot.engines.runtime import Bound, LazyModel, stream_in_thread
 from bot.models import ChatTurn
 from bot.ports.engines import EngineStatus

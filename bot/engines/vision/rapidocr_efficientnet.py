@@ -44,7 +44,7 @@ class _Models:
         from efficientnet_lite_pytorch import EfficientNet
         from rapidocr import RapidOCR
 
-        from bot.engines.imagenet import imagenet_labels
+        from bot.engines.vision.imagenet import imagenet_labels
 
         self.labels = imagenet_labels()
         self.ocr = RapidOCR()
