@@ -59,6 +59,7 @@ class OpenAICompatChat:
         self._headers = {"Authorization": f"Bearer {self._key or 'unused'}"}
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
+        # Held only so the closing task is not garbage-collected: the loop keeps weak refs.
         self._closer: asyncio.Task[None] | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -78,7 +79,7 @@ class OpenAICompatChat:
         self._get_session()
 
     async def stream(self, turns: Sequence[ChatTurn], *, max_tokens: int) -> AsyncIterator[str]:
-        body = await self._body(turns, max_tokens, stream=True)
+        body = await self._body(turns, max_tokens)
         response = await self._post(body)
         try:
             async for data in _sse_data(response.content):
@@ -97,33 +98,14 @@ class OpenAICompatChat:
         finally:
             response.release()
 
-    async def complete(self, turns: Sequence[ChatTurn], *, max_tokens: int) -> str:
-        """One answer in one response (no streaming), e.g. for summaries."""
-        body = await self._body(turns, max_tokens, stream=False)
-        response = await self._post(body)
-        try:
-            answer = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise _transport_error(exc) from exc
-        finally:
-            response.release()
-        choices = answer.get("choices") if isinstance(answer, dict) else None
-        if not choices:
-            return ""
-        return (choices[0].get("message") or {}).get("content") or ""
-
-    async def _body(
-        self, turns: Sequence[ChatTurn], max_tokens: int, *, stream: bool
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {
+    async def _body(self, turns: Sequence[ChatTurn], max_tokens: int) -> dict[str, Any]:
+        return {
             "model": self.model,
             "messages": await self._messages(turns),
             "max_tokens": max_tokens,
             "temperature": self._temperature,
+            "stream": True,
         }
-        if stream:
-            body["stream"] = True
-        return body
 
     async def _post(self, body: dict[str, Any]) -> aiohttp.ClientResponse:
         """A 2xx response (the caller releases it), after retrying what is worth retrying."""

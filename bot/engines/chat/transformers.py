@@ -105,7 +105,7 @@ def _generate(loaded: _Loaded, messages: list[dict[str, Any]], max_tokens: int) 
     failure: list[BaseException] = []
 
     class _StopWhenAsked(StoppingCriteria):
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        def __call__(self, input_ids: Any, scores: Any, **_kwargs: Any) -> Any:
             return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
 
     tokenizer = loaded.tokenizer

@@ -31,6 +31,10 @@ def engine(server: FakeLLMServer, *, vision: bool = False) -> OpenAICompatChat:
     ).chat)
 
 
+async def answer(chat: OpenAICompatChat) -> str:
+    return "".join([p async for p in chat.stream([ChatTurn(role="user", text="hi")], max_tokens=5)])
+
+
 def photo() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (2000, 1000), "green").save(out, format="PNG")
@@ -46,12 +50,6 @@ async def test_streams_pieces(server: FakeLLMServer) -> None:
     assert body["stream"] is True and body["model"] == "m-1" and body["max_tokens"] == 20
     assert body["messages"][0]["role"] == "system"
     assert body["messages"][-1] == {"role": "user", "content": "Capital?"}
-
-
-async def test_complete_without_streaming(server: FakeLLMServer) -> None:
-    answer = await engine(server).complete([ChatTurn(role="user", text="hi")], max_tokens=5)
-    assert answer == REPLY
-    assert not server.requests[0].get("stream")
 
 
 async def test_vision_model_gets_the_photo_as_a_data_url(server: FakeLLMServer) -> None:
@@ -91,13 +89,13 @@ async def test_server_errors_retry_then_give_up(server: FakeLLMServer) -> None:
 
 async def test_a_500_then_success(server: FakeLLMServer) -> None:
     server.fail_next(500)
-    assert await engine(server).complete([ChatTurn(role="user", text="hi")], max_tokens=5) == REPLY
+    assert await answer(engine(server)) == REPLY
 
 
 async def test_bad_key_says_what_to_fix(server: FakeLLMServer) -> None:
     server.fail_next(401)
     with pytest.raises(EngineUnavailable) as caught:
-        await engine(server).complete([ChatTurn(role="user", text="hi")], max_tokens=5)
+        await answer(engine(server))
     assert "OMNIVOX_LLM_API_KEY" in str(caught.value)
     assert "sk-test" not in str(caught.value)
 
@@ -106,7 +104,7 @@ async def test_unreachable_endpoint() -> None:
     settings = make_settings(llm="openai", llm_base_url="http://127.0.0.1:9/v1")
     chat = OpenAICompatChat(settings.chat, max_retries=0)
     with pytest.raises(EngineError, match="unreachable"):
-        await chat.complete([ChatTurn(role="user", text="hi")], max_tokens=5)
+        await answer(chat)
 
 
 async def test_retry_after_header_is_honoured(server: FakeLLMServer) -> None:
