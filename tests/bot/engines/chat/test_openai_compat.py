@@ -108,12 +108,12 @@ async def test_unreachable_endpoint() -> None:
 
 
 async def test_retry_after_header_is_honoured(server: FakeLLMServer) -> None:
-    from bot.engines.chat.openai_compat import _retry_after
+    from bot.retry import retry_after
 
-    assert _retry_after({"retry-after-ms": "20"}) == 0.02
-    assert _retry_after({"retry-after": "2"}) == 2.0
-    assert _retry_after({"retry-after": "3600"}) is None  # not sane: our own backoff instead
-    assert _retry_after({}) is None
+    assert retry_after({"retry-after-ms": "20"}) == 0.02
+    assert retry_after({"retry-after": "2"}) == 2.0
+    assert retry_after({"retry-after": "3600"}) is None  # not sane: our own backoff instead
+    assert retry_after({}) is None
 
 
 async def test_an_error_event_in_the_stream_is_an_engine_error() -> None:
@@ -141,5 +141,40 @@ async def test_an_error_event_in_the_stream_is_an_engine_error() -> None:
             async for piece in chat.stream([ChatTurn(role="user", text="hi")], max_tokens=5):
                 pieces.append(piece)
         assert pieces == ["Hi"]
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("status", "should_retry", "requests"),
+    [(500, "false", 1), (400, "true", 2), (400, None, 1), (408, None, 2), (409, None, 2)],
+)
+async def test_which_refusals_are_retried(
+    status: int, should_retry: str | None, requests: int
+) -> None:
+    from aiohttp import web
+
+    seen: list[int] = []
+
+    async def refuse(request: web.Request) -> web.Response:
+        seen.append(1)
+        headers = {"retry-after-ms": "10"}
+        if should_retry is not None:
+            headers["x-should-retry"] = should_retry
+        return web.json_response({"error": {"message": "no"}}, status=status, headers=headers)
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", refuse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        url = f"http://127.0.0.1:{port}/v1"
+        chat = OpenAICompatChat(make_settings(llm="openai", llm_base_url=url).chat, max_retries=1)
+        with pytest.raises(EngineError, match=str(status)):
+            await answer(chat)
+        assert len(seen) == requests
     finally:
         await runner.cleanup()
