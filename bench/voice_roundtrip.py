@@ -139,7 +139,7 @@ async def tts_figures(synth: Any, runs: int) -> dict[str, Any]:
 
 async def one_round_trip(engines: Any, note: bytes) -> dict[str, float]:
     """Voice note bytes in → OGG/Opus reply bytes out, every stage timed."""
-    from bot.engines.speech_guard import is_unintelligible
+    from bot.engines.speech.guard import is_unintelligible
     from bot.media import decode_audio, encode_voice_note
 
     marks: dict[str, float] = {}
@@ -174,7 +174,7 @@ async def one_round_trip(engines: Any, note: bytes) -> dict[str, float]:
 
 async def one_streamed_trip(engines: Any, note: bytes) -> dict[str, float]:
     """The same trip, but each sentence is spoken while the model writes the next."""
-    from bot.engines.speech_stream import speak_streamed
+    from bot.engines.voice.sentences import speak_streamed
     from bot.media import decode_audio, encode_voice_note
 
     t0 = time.perf_counter()

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from bot.config import ConversationSettings, LimitSettings
-from bot.engines.speech_guard import is_unintelligible
+from bot.engines.speech.guard import is_unintelligible
 from bot.errors import BadInput, EngineError, UnreadableMedia
 from bot.history import build_window
 from bot.languages import primary_language, understood, voice_for_language

@@ -1,8 +1,11 @@
-"""getFile + download, with the size limit checked before and after fetching."""
+"""getFile + download, with the size limit checked before and after fetching.
+
+A network failure (timeouts and 5xx included) is tried again under the shared
+retry policy (`bot.retry`); anything else is answered at once.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import Bot
@@ -10,11 +13,13 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot.errors import MediaTooLarge, UnreadableMedia
 from bot.models import MediaRef
+from bot.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 CLOUD_LIMIT_MB = 20  # what the public Bot API lets a bot download; a local server lifts it
 ATTEMPTS = 3
+RETRY = RetryPolicy(attempts=ATTEMPTS)
 NOT_FETCHED = "I could not fetch that file from Telegram. Please send it again."
 
 
@@ -27,14 +32,12 @@ class Downloader:
     async def fetch(self, media: MediaRef) -> bytes:
         """The file's bytes; MediaTooLarge over the limit, UnreadableMedia when unavailable."""
         self._check(media.size)
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return await self._fetch_once(media)
-            except NetworkError as error:  # includes timeouts and 5xx: worth another try
-                if attempt == ATTEMPTS:
-                    raise UnreadableMedia(NOT_FETCHED, f"download failed: {error}") from error
-                await asyncio.sleep(0.5 * attempt)
-        raise AssertionError("unreachable")
+        try:
+            return await RETRY.run(
+                lambda: self._fetch_once(media), retry_if=_passing, what="Telegram download"
+            )
+        except NetworkError as error:
+            raise UnreadableMedia(NOT_FETCHED, f"download failed: {error}") from error
 
     async def _fetch_once(self, media: MediaRef) -> bytes:
         try:
@@ -58,3 +61,8 @@ class Downloader:
     def _check(self, size: int | None) -> None:
         if size is not None and size > self._limit:
             raise MediaTooLarge(self._limit_mb, size)
+
+
+def _passing(exc: BaseException) -> bool:
+    """Network failures, timeouts and 5xx included, are worth another try."""
+    return isinstance(exc, NetworkError)

@@ -8,7 +8,8 @@ attribute overwritten); its webhook handling wants to own the server and the
 handler loop, while we must store first and acknowledge at once; and its media
 download has no size cap while streaming. We need five calls (send, mark read
 with typing, media URL, media bytes, upload) whose shapes are small and
-documented, so they live here, with retries on passing failures.
+documented, so they live here, with retries on passing failures under the
+shared policy (`bot.retry.RetryPolicy`, re-exported here for the adapter).
 """
 
 from __future__ import annotations
@@ -20,15 +21,10 @@ from json import JSONDecodeError
 from typing import Any
 
 import aiohttp
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from adapters.whatsapp.errors import GraphAPIError, GraphError, Severity
 from bot.errors import MediaTooLarge, UnreadableMedia
+from bot.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +36,6 @@ class MediaInfo:
     url: str
     mime_type: str | None
     file_size: int | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RetryPolicy:
-    """Quick retries inside one call; longer waits are the outbox's job."""
-
-    attempts: int = 3
-    initial: float = 0.5
-    maximum: float = 4.0
 
 
 def _transient(exc: BaseException) -> bool:
@@ -135,10 +122,10 @@ class GraphClient:
 
     async def download(self, url: str, *, max_bytes: int, limit_mb: int) -> bytes:
         """GET the media URL with our token, giving up as soon as it grows past max_bytes."""
-        async for attempt in self._retrying():
-            with attempt:
-                return await self._download_once(url, max_bytes, limit_mb)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await self._retry.run(
+            lambda: self._download_once(url, max_bytes, limit_mb),
+            retry_if=_transient, what="Graph media download",
+        )
 
     async def _download_once(self, url: str, max_bytes: int, limit_mb: int) -> bytes:
         try:
@@ -168,18 +155,9 @@ class GraphClient:
     ) -> Any:
         if not retry:
             return await self._request(method, path, payload, form)
-        async for attempt in self._retrying():
-            with attempt:
-                return await self._request(method, path, payload, form)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _retrying(self) -> AsyncRetrying:
-        policy = self._retry
-        return AsyncRetrying(
-            retry=retry_if_exception(_transient),
-            stop=stop_after_attempt(policy.attempts),
-            wait=wait_exponential_jitter(initial=policy.initial, max=policy.maximum),
-            reraise=True,
+        return await self._retry.run(
+            lambda: self._request(method, path, payload, form),
+            retry_if=_transient, what=f"Graph {method} {path}",
         )
 
     async def _request(self, method: str, path: str, body: Any, form: Any) -> Any:

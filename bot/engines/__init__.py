@@ -1,1 +1,4 @@
-"""Engines: speech to text, photo to words, language model, text to speech."""
+"""Engines by kind: speech/ (speech to text), chat/ (language models), voice/ (text to
+speech), vision/ (photo to words); one module per library. `registry` builds the
+configured ones by name; `runtime` is what the local ones share.
+"""

@@ -14,12 +14,12 @@ from pydantic_settings import BaseSettings
 
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.whatsapp.adapter import WhatsAppAdapter
-from adapters.whatsapp.graph import RetryPolicy
 from bot.access import AccessPolicy
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.ports.engines import Engines
 from bot.ports.store import Store
+from bot.retry import RetryPolicy
 from tests.fakes.graph_server import FakeGraph
 from tests.fakes.sink import RecordingSink
 from tests.fakes.telegram_server import FakeBotApi

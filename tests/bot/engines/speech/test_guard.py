@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.engines.speech_guard import is_hallucination, is_unintelligible, rms
+from bot.engines.speech.guard import is_hallucination, is_unintelligible, rms
 from bot.ports.engines import AudioClip, Transcript
 
 RATE = 16_000

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.engines.speech_stream import join_clips, sentences, speak_streamed
+from bot.engines.voice.sentences import join_clips, sentences, speak_streamed
 from bot.ports.engines import AudioClip
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.engines.openai_whisper import OpenAIWhisperTranscriber
 from bot.engines.registry import build_transcriber
+from bot.engines.speech.openai_whisper import OpenAIWhisperTranscriber
 from bot.ports.engines import AudioClip, Transcript
 from tests.support.settings import make_settings
 

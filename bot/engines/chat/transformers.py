@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ChatSettings
-from bot.engines.gguf import bundled_gguf
-from bot.engines.prompting import text_messages
+from bot.engines.chat.gguf import bundled_gguf
+from bot.engines.chat.messages import text_messages
 from bot.engines.runtime import Bound, LazyModel, stream_in_thread
 from bot.models import ChatTurn
 from bot.ports.engines import EngineStatus
@@ -105,7 +105,7 @@ def _generate(loaded: _Loaded, messages: list[dict[str, Any]], max_tokens: int) 
     failure: list[BaseException] = []
 
     class _StopWhenAsked(StoppingCriteria):
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        def __call__(self, input_ids: Any, scores: Any, **_kwargs: Any) -> Any:
             return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
 
     tokenizer = loaded.tokenizer

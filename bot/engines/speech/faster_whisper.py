@@ -8,12 +8,11 @@ CTranslate2 model folder or a faster-whisper size ("small", "base.en"...).
 from __future__ import annotations
 
 import importlib.util
-import math
-from collections.abc import Sequence
 from typing import Any
 
 from bot.config import SpeechSettings
 from bot.engines.runtime import Bound, LazyModel
+from bot.engines.speech.segments import summarise_segments
 from bot.errors import EngineUnavailable
 from bot.ports.engines import AudioClip, EngineStatus, Transcript
 
@@ -88,30 +87,6 @@ class FasterWhisperTranscriber:
 
     def status(self) -> EngineStatus:
         return _status(self.name, self._model, self._model_name)
-
-
-def summarise_segments(
-    text: str, segments: Sequence[Any], language: str | None, duration: float
-) -> Transcript:
-    """Fold per-segment signals into one transcript, weighted by segment length."""
-    if not segments:
-        return Transcript(
-            text="", language=language, duration=duration, confidence=0.0, no_speech_prob=1.0,
-            avg_logprob=-10.0,
-        )
-    weights = [max(0.01, s.end - s.start) for s in segments]
-    total = sum(weights)
-    avg_logprob = sum(s.avg_logprob * w for s, w in zip(segments, weights, strict=True)) / total
-    no_speech = sum(s.no_speech_prob * w for s, w in zip(segments, weights, strict=True)) / total
-    confidence = math.exp(min(0.0, avg_logprob)) * (1.0 - no_speech)
-    return Transcript(
-        text=text,
-        language=language,
-        duration=duration,
-        confidence=round(confidence, 3),
-        no_speech_prob=round(no_speech, 3),
-        avg_logprob=round(avg_logprob, 3),
-    )
 
 
 def _status(name: str, model: LazyModel[Any], configured: str) -> EngineStatus:

@@ -1,4 +1,4 @@
-"""The embedded chat model answers, streams, and stops when cancelled."""
+"""The embedded llama.cpp chat model answers, streams, and stops when cancelled."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.engines.prompting import with_system
 from bot.models import ChatTurn
-from bot.prompts import DEFAULT_SYSTEM_PROMPT, base_prompt
-from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -48,13 +45,3 @@ async def test_cancel_stops_the_generation_promptly(llama: Any) -> None:
     # The engine is free again at once: a new request is served.
     again = [p async for p in llama.stream([ChatTurn(role="user", text="Hi")], max_tokens=5)]
     assert again
-
-
-def test_system_prompt_default_and_override() -> None:
-    assert base_prompt(make_settings().conversation) == DEFAULT_SYSTEM_PROMPT
-    pirate = make_settings(system_prompt="Be a pirate.").conversation
-    assert base_prompt(pirate) == "Be a pirate."
-    turns = [ChatTurn(role="user", text="hi")]
-    assert with_system(turns, "S")[0] == ChatTurn(role="system", text="S")
-    mine = [ChatTurn(role="system", text="mine"), *turns]
-    assert with_system(mine, "S") == mine

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from PIL import Image
 
-from bot.engines.openai_compat import OpenAICompatChat
+from bot.engines.chat.openai_compat import OpenAICompatChat
 from bot.errors import EngineError, EngineUnavailable
 from bot.models import ChatTurn
 from tests.fakes.llm_server import FakeLLMServer
@@ -31,6 +31,10 @@ def engine(server: FakeLLMServer, *, vision: bool = False) -> OpenAICompatChat:
     ).chat)
 
 
+async def answer(chat: OpenAICompatChat) -> str:
+    return "".join([p async for p in chat.stream([ChatTurn(role="user", text="hi")], max_tokens=5)])
+
+
 def photo() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (2000, 1000), "green").save(out, format="PNG")
@@ -46,12 +50,6 @@ async def test_streams_pieces(server: FakeLLMServer) -> None:
     assert body["stream"] is True and body["model"] == "m-1" and body["max_tokens"] == 20
     assert body["messages"][0]["role"] == "system"
     assert body["messages"][-1] == {"role": "user", "content": "Capital?"}
-
-
-async def test_complete_without_streaming(server: FakeLLMServer) -> None:
-    answer = await engine(server).complete([ChatTurn(role="user", text="hi")], max_tokens=5)
-    assert answer == REPLY
-    assert not server.requests[0].get("stream")
 
 
 async def test_vision_model_gets_the_photo_as_a_data_url(server: FakeLLMServer) -> None:
@@ -91,13 +89,13 @@ async def test_server_errors_retry_then_give_up(server: FakeLLMServer) -> None:
 
 async def test_a_500_then_success(server: FakeLLMServer) -> None:
     server.fail_next(500)
-    assert await engine(server).complete([ChatTurn(role="user", text="hi")], max_tokens=5) == REPLY
+    assert await answer(engine(server)) == REPLY
 
 
 async def test_bad_key_says_what_to_fix(server: FakeLLMServer) -> None:
     server.fail_next(401)
     with pytest.raises(EngineUnavailable) as caught:
-        await engine(server).complete([ChatTurn(role="user", text="hi")], max_tokens=5)
+        await answer(engine(server))
     assert "OMNIVOX_LLM_API_KEY" in str(caught.value)
     assert "sk-test" not in str(caught.value)
 
@@ -106,16 +104,16 @@ async def test_unreachable_endpoint() -> None:
     settings = make_settings(llm="openai", llm_base_url="http://127.0.0.1:9/v1")
     chat = OpenAICompatChat(settings.chat, max_retries=0)
     with pytest.raises(EngineError, match="unreachable"):
-        await chat.complete([ChatTurn(role="user", text="hi")], max_tokens=5)
+        await answer(chat)
 
 
 async def test_retry_after_header_is_honoured(server: FakeLLMServer) -> None:
-    from bot.engines.openai_compat import _retry_after
+    from bot.retry import retry_after
 
-    assert _retry_after({"retry-after-ms": "20"}) == 0.02
-    assert _retry_after({"retry-after": "2"}) == 2.0
-    assert _retry_after({"retry-after": "3600"}) is None  # not sane: our own backoff instead
-    assert _retry_after({}) is None
+    assert retry_after({"retry-after-ms": "20"}) == 0.02
+    assert retry_after({"retry-after": "2"}) == 2.0
+    assert retry_after({"retry-after": "3600"}) is None  # not sane: our own backoff instead
+    assert retry_after({}) is None
 
 
 async def test_an_error_event_in_the_stream_is_an_engine_error() -> None:
@@ -143,5 +141,40 @@ async def test_an_error_event_in_the_stream_is_an_engine_error() -> None:
             async for piece in chat.stream([ChatTurn(role="user", text="hi")], max_tokens=5):
                 pieces.append(piece)
         assert pieces == ["Hi"]
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("status", "should_retry", "requests"),
+    [(500, "false", 1), (400, "true", 2), (400, None, 1), (408, None, 2), (409, None, 2)],
+)
+async def test_which_refusals_are_retried(
+    status: int, should_retry: str | None, requests: int
+) -> None:
+    from aiohttp import web
+
+    seen: list[int] = []
+
+    async def refuse(request: web.Request) -> web.Response:
+        seen.append(1)
+        headers = {"retry-after-ms": "10"}
+        if should_retry is not None:
+            headers["x-should-retry"] = should_retry
+        return web.json_response({"error": {"message": "no"}}, status=status, headers=headers)
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", refuse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        url = f"http://127.0.0.1:{port}/v1"
+        chat = OpenAICompatChat(make_settings(llm="openai", llm_base_url=url).chat, max_retries=1)
+        with pytest.raises(EngineError, match=str(status)):
+            await answer(chat)
+        assert len(seen) == requests
     finally:
         await runner.cleanup()

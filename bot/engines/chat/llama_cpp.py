@@ -20,9 +20,9 @@ from contextlib import aclosing
 from typing import Any
 
 from bot.config import ChatSettings
-from bot.engines.gguf import HINT as GGUF_HINT
-from bot.engines.gguf import resolve_model
-from bot.engines.prompting import text_messages
+from bot.engines.chat.gguf import HINT as GGUF_HINT
+from bot.engines.chat.gguf import resolve_model
+from bot.engines.chat.messages import text_messages
 from bot.engines.runtime import Bound, LazyModel, stream_in_thread
 from bot.models import ChatTurn
 from bot.ports.engines import EngineStatus

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import SpeechSettings
-from bot.engines.faster_whisper import summarise_segments
 from bot.engines.runtime import Bound, LazyModel
+from bot.engines.speech.segments import summarise_segments
 from bot.ports.engines import AudioClip, EngineStatus, Transcript
 
 HINT = "pip install --no-deps openai-whisper && pip install 'omnivox[remote]'"

@@ -4,8 +4,9 @@ The wire protocol is spoken directly over aiohttp (already the server's HTTP sta
 than through the `openai` SDK: the SDK builds a pydantic object for every streamed chunk
 and runs its own httpx stack, which made it the largest CPU cost per answered message and
 added tens of MB of imports. What it did for us is kept here: SSE parsing, error bodies
-mapped to readable errors, and retries of 408/409/429/5xx and connection failures with
-exponential backoff, honouring `Retry-After` / `retry-after-ms`. Any base URL works. With
+mapped to readable errors, and retries of 408/409/429/5xx and connection failures under
+the shared policy (`bot.retry`: jittered backoff, honouring `Retry-After` /
+`retry-after-ms`; `x-should-retry` overrides the status). Any base URL works. With
 `OMNIVOX_LLM_VISION=true` the user's photo is sent as an `image_url` data: URL part, so
 the model sees the picture itself.
 """
@@ -15,21 +16,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import email.utils
 import json
 import logging
-import random
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import aiohttp
 
 from bot.config import ChatSettings
-from bot.engines.prompting import with_system
+from bot.engines.chat.messages import with_system
 from bot.errors import EngineError, EngineUnavailable
 from bot.models import ChatTurn
 from bot.ports.engines import EngineStatus
+from bot.retry import RetryPolicy, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,6 @@ MAX_RETRIES = 3
 TIMEOUT_SECONDS = 60.0
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
-MAX_RETRY_AFTER = 60.0
 _RETRIED_STATUSES = frozenset({408, 409, 429})
 
 
@@ -48,7 +46,9 @@ class OpenAICompatChat:
     name = "openai"
 
     def __init__(self, settings: ChatSettings, *, max_retries: int = MAX_RETRIES) -> None:
-        self.max_retries = max_retries
+        self._retry = RetryPolicy(
+            attempts=max_retries + 1, initial=INITIAL_BACKOFF, maximum=MAX_BACKOFF
+        )
         self.base_url = settings.base_url.rstrip("/")
         self.model = settings.model or DEFAULT_MODEL
         self.accepts_images = settings.vision
@@ -59,6 +59,7 @@ class OpenAICompatChat:
         self._headers = {"Authorization": f"Bearer {self._key or 'unused'}"}
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
+        # Held only so the closing task is not garbage-collected: the loop keeps weak refs.
         self._closer: asyncio.Task[None] | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -78,7 +79,7 @@ class OpenAICompatChat:
         self._get_session()
 
     async def stream(self, turns: Sequence[ChatTurn], *, max_tokens: int) -> AsyncIterator[str]:
-        body = await self._body(turns, max_tokens, stream=True)
+        body = await self._body(turns, max_tokens)
         response = await self._post(body)
         try:
             async for data in _sse_data(response.content):
@@ -97,60 +98,49 @@ class OpenAICompatChat:
         finally:
             response.release()
 
-    async def complete(self, turns: Sequence[ChatTurn], *, max_tokens: int) -> str:
-        """One answer in one response (no streaming), e.g. for summaries."""
-        body = await self._body(turns, max_tokens, stream=False)
-        response = await self._post(body)
-        try:
-            answer = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise _transport_error(exc) from exc
-        finally:
-            response.release()
-        choices = answer.get("choices") if isinstance(answer, dict) else None
-        if not choices:
-            return ""
-        return (choices[0].get("message") or {}).get("content") or ""
-
-    async def _body(
-        self, turns: Sequence[ChatTurn], max_tokens: int, *, stream: bool
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {
+    async def _body(self, turns: Sequence[ChatTurn], max_tokens: int) -> dict[str, Any]:
+        return {
             "model": self.model,
             "messages": await self._messages(turns),
             "max_tokens": max_tokens,
             "temperature": self._temperature,
+            "stream": True,
         }
-        if stream:
-            body["stream"] = True
-        return body
 
     async def _post(self, body: dict[str, Any]) -> aiohttp.ClientResponse:
         """A 2xx response (the caller releases it), after retrying what is worth retrying."""
         session = self._get_session()
         payload = json.dumps(body).encode()
         headers = {**self._headers, "Content-Type": "application/json"}
-        attempt = 0
-        while True:
-            wait: float | None = None
-            try:
-                response = await session.post(self._url, data=payload, headers=headers)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                failure: EngineError = _transport_error(exc)
-                retry = True
-            else:
-                if response.status < 300:
-                    return response
-                failure = await _status_error(response, retried=attempt > 0)
-                retry = _should_retry(response)
-                wait = _retry_after(response.headers)
-                response.release()
-            if not retry or attempt >= self.max_retries:
-                raise failure
-            delay = wait if wait is not None else _backoff(attempt)
-            log.info("chat endpoint: %s; retrying in %.2f s", failure, delay)
-            await asyncio.sleep(delay)
-            attempt += 1
+        try:
+            async for attempt in self._retry.retrying(_worth_retrying, what="chat endpoint"):
+                with attempt:
+                    retried = attempt.retry_state.attempt_number > 1
+                    return await self._post_once(session, payload, headers, retried=retried)
+        except _Refused as refused:
+            raise refused.failure from refused.__cause__
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _post_once(
+        self,
+        session: aiohttp.ClientSession,
+        payload: bytes,
+        headers: Mapping[str, str],
+        *,
+        retried: bool,
+    ) -> aiohttp.ClientResponse:
+        try:
+            response = await session.post(self._url, data=payload, headers=headers)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _Refused(_transport_error(exc), retry=True) from exc
+        if response.status < 300:
+            return response
+        failure = await _status_error(response, retried=retried)
+        refused = _Refused(
+            failure, retry=_should_retry(response), retry_after=retry_after(response.headers)
+        )
+        response.release()
+        raise refused
 
     async def _messages(self, turns: Sequence[ChatTurn]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -196,33 +186,27 @@ async def _sse_data(content: aiohttp.StreamReader) -> AsyncIterator[str]:
         yield "\n".join(lines)
 
 
+class _Refused(Exception):
+    """One failed try: the error to raise if it is the last, and whether to try again."""
+
+    def __init__(
+        self, failure: EngineError, *, retry: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+        self.retry = retry
+        self.retry_after = retry_after
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    return isinstance(exc, _Refused) and exc.retry
+
+
 def _should_retry(response: aiohttp.ClientResponse) -> bool:
     explicit = response.headers.get("x-should-retry")
     if explicit in ("true", "false"):
         return explicit == "true"
     return response.status in _RETRIED_STATUSES or response.status >= 500
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds the server asked us to wait, when it asked for a sane amount."""
-    seconds: float | None = None
-    with contextlib.suppress(TypeError, ValueError):
-        seconds = float(headers.get("retry-after-ms", "")) / 1000
-    value = headers.get("retry-after")
-    if seconds is None and value:
-        try:
-            seconds = float(value)
-        except ValueError:
-            with contextlib.suppress(TypeError, ValueError):
-                seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-    if seconds is None or not 0 < seconds <= MAX_RETRY_AFTER:
-        return None
-    return seconds
-
-
-def _backoff(attempt: int) -> float:
-    delay: float = min(INITIAL_BACKOFF * 2.0**attempt, MAX_BACKOFF)
-    return delay * (1 - 0.25 * random.random())
 
 
 async def _status_error(response: aiohttp.ClientResponse, *, retried: bool) -> EngineError:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.engines.captioner import TransformersCaptioner
+from bot.engines.vision.transformers import TransformersCaptioner
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import VisionSettings
-from bot.engines.local_vision import LocalDescriber
 from bot.engines.runtime import Bound, LazyModel
+from bot.engines.vision.rapidocr_efficientnet import LocalDescriber
 from bot.errors import EngineUnavailable
 from bot.ports.engines import EngineStatus, ImageDescription
 

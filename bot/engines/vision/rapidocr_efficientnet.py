@@ -29,10 +29,6 @@ TOP_LABELS = 5
 MIN_LABEL_SCORE = 0.03
 MIN_TEXT_SCORE = 0.5
 OCR_MAX_SIDE = 1600
-CANNOT_CAPTION = (
-    "I cannot describe photos in my own words on this server; "
-    "I can read text in them and guess what kind of thing they show."
-)
 
 
 class _Models:
@@ -44,7 +40,7 @@ class _Models:
         from efficientnet_lite_pytorch import EfficientNet
         from rapidocr import RapidOCR
 
-        from bot.engines.imagenet import imagenet_labels
+        from bot.engines.vision.imagenet import imagenet_labels
 
         self.labels = imagenet_labels()
         self.ocr = RapidOCR()
@@ -61,7 +57,6 @@ class LocalDescriber:
 
     name = "local-vision"
     can_caption = False
-    cannot_caption_note = CANNOT_CAPTION
 
     def __init__(self, settings: VisionSettings) -> None:
         self._bound = Bound(max(1, settings.concurrency))

@@ -1,0 +1,1 @@
+"""Language models: local GGUF through llama.cpp, transformers, and OpenAI-compatible endpoints."""

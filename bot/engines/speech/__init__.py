@@ -1,0 +1,1 @@
+"""Speech to text: the Whisper engines and the guard against words nobody said."""

@@ -1,0 +1,1 @@
+"""Photo to words: offline OCR and ImageNet labels, or a transformers captioner."""

@@ -1,0 +1,1 @@
+"""Text to speech: Piper, espeak-ng and edge-tts, behind one router for /voice."""
