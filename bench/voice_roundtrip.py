@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bot.config import Settings  # noqa: E402
 from bot.models import ChatTurn  # noqa: E402
 from bot.ports.engines import AudioClip  # noqa: E402
+from tests.support.settings import make_settings  # noqa: E402
 
 TESTDATA = ROOT.parent / "shared" / "testdata" / "audio"
 RESULTS = ROOT / "bench" / "results" / "voice_roundtrip.json"
@@ -51,7 +52,7 @@ LLM_THREADS = 0  # 0: the engine's default (all cores but one); --llm-threads ov
 
 
 def settings() -> Settings:
-    return Settings.model_validate({"llm_threads": LLM_THREADS})
+    return make_settings(llm_threads=LLM_THREADS)
 
 
 def median(values: list[float]) -> float:
@@ -210,7 +211,7 @@ def ready_time() -> dict[str, Any]:
     build = (
         "from bot.config import Settings\n"
         "from bot.engines.registry import build_engines\n"
-        "build_engines(Settings.model_validate({}))\n"
+        "build_engines(Settings())\n"
     )
     result: dict[str, Any] = {"registry_s": _fresh_run(build)}
     if (ROOT / "bot" / "app.py").exists():
@@ -234,7 +235,7 @@ def transformers_in_child(runs: int) -> dict[str, Any]:
 async def chat_only(kind: str, runs: int) -> None:
     from bot.engines.registry import build_chat
 
-    chat = build_chat(Settings.model_validate({"llm": kind}))
+    chat = build_chat(make_settings(llm=kind))
     figures = await chat_figures(chat, runs)
     figures["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(figures))

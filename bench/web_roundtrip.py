@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.app import Omnivox, serving  # noqa: E402
-from bot.config import Settings  # noqa: E402
 from bot.media import encode_voice_note  # noqa: E402
-from tests.fakes.ports import free_port  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+from tests.support.settings import make_settings  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "web_roundtrip.json"
 
@@ -73,7 +73,7 @@ async def wait_warm(session: aiohttp.ClientSession, base: str) -> float:
 async def measure(runs: int) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="omnivox-bench-"))
     port = free_port()
-    settings = Settings(
+    settings = make_settings(
         host="127.0.0.1", port=port, database_url=f"sqlite+aiosqlite:///{workdir}/b.db",
         data_dir=str(workdir), llm_max_tokens=60,
     )

@@ -92,18 +92,15 @@ class MemorySink:
 async def serve_route_only(port: int) -> None:
     """The webhook route alone, in this process, until SIGTERM."""
     from aiohttp import web
-    from pydantic import SecretStr
 
     from adapters.whatsapp.adapter import WhatsAppAdapter
-    from bot.config import Settings
+    from tests.support.settings import make_settings
 
-    settings = Settings(
-        _env_file=None,
-        whatsapp_app_secret=SecretStr(SECRET),
-        whatsapp_access_token=SecretStr("x"),
-        whatsapp_phone_number_id="1",
+    settings = make_settings(
+        whatsapp_app_secret=SECRET, whatsapp_access_token="x", whatsapp_phone_number_id="1"
     )
-    adapter = WhatsAppAdapter(settings, MemorySink())
+    sink = MemorySink()
+    adapter = WhatsAppAdapter(settings.whatsapp, sink, sink, limits=settings.limits)
     app = web.Application()
     app.add_routes(adapter.routes())
     runner = web.AppRunner(app, access_log=None)
