@@ -134,4 +134,4 @@ class ChatTurn:
 
     role: str  # "system" | "user" | "assistant"
     text: str
-    images: tuple[bytes, ...] = ()
+    images: tuple[bytes, ...] = ()  # upright JPEGs, at most 1024 px a side (bot.media)

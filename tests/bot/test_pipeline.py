@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from bot.models import ContentKind
+import io
+
+from bot.models import ContentKind, MediaRef
 from bot.pipeline import describe_for_model, speakable, wants_voice
 from bot.ports.engines import ImageDescription
 from bot.ports.store import UserSettings
+from storage.store import SqlStore
 
 
 def test_reply_policy() -> None:
@@ -28,3 +31,27 @@ def test_photo_description_keeps_only_confident_labels() -> None:
                                                  text="CLOSED ON MONDAY"))
     assert "hook" not in unsure and "recognised with confidence" in unsure
     assert '"CLOSED ON MONDAY"' in unsure
+
+
+async def test_a_photo_reaches_a_vision_model_as_one_bounded_jpeg(store: SqlStore) -> None:
+    from PIL import Image
+
+    from bot.pipeline import Pipeline
+    from tests.fakes.channel import RecordingChannel
+    from tests.fakes.engines import FakeChat, fake_engines
+    from tests.support.media import png
+    from tests.support.messages import stored
+    from tests.support.settings import make_settings
+
+    engines = fake_engines()
+    engines.chat = FakeChat(accepts_images=True)
+    settings = make_settings()
+    pipeline = Pipeline(engines, store.history, settings.conversation, settings.limits)
+    channel = RecordingChannel()
+    channel.files["p"] = png((3000, 2000))
+    photo = stored(1, "what is it?", kind=ContentKind.PHOTO, media=MediaRef(file_id="p"))
+    understood = await pipeline.understand(photo, channel)
+    (jpeg,) = understood.images
+    with Image.open(io.BytesIO(jpeg)) as sent:
+        assert sent.format == "JPEG" and max(sent.size) == 1024
+    assert understood.caption and "cup" in understood.caption and understood.problem is None

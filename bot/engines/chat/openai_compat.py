@@ -243,12 +243,10 @@ def _transport_error(exc: Exception) -> EngineError:
 
 
 async def _with_images(turn: ChatTurn) -> list[dict[str, Any]]:
-    """Text plus each photo as a JPEG data: URL (re-encoded small, off the event loop)."""
-    from bot.media import to_rgb_jpeg
-
+    """Text plus each photo as a data: URL. The photos are the JPEGs the pipeline made
+    (upright, bounded in size), sent as they are: a photo is re-encoded once."""
     parts: list[dict[str, Any]] = [{"type": "text", "text": turn.text}] if turn.text else []
-    for image in turn.images:
-        jpeg = await asyncio.to_thread(to_rgb_jpeg, image, 1024)
+    for jpeg in turn.images:
         url = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
         parts.append({"type": "image_url", "image_url": {"url": url}})
     return parts

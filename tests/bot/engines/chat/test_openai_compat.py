@@ -11,6 +11,7 @@ from PIL import Image
 
 from bot.engines.chat.openai_compat import OpenAICompatChat
 from bot.errors import EngineError, EngineUnavailable
+from bot.media import to_rgb_jpeg
 from bot.models import ChatTurn
 from tests.fakes.llm_server import FakeLLMServer
 from tests.support.settings import make_settings
@@ -55,11 +56,13 @@ async def test_streams_pieces(server: FakeLLMServer) -> None:
 async def test_vision_model_gets_the_photo_as_a_data_url(server: FakeLLMServer) -> None:
     chat = engine(server, vision=True)
     assert chat.accepts_images
-    turn = ChatTurn(role="user", text="What is this?", images=(photo(),))
+    jpeg = to_rgb_jpeg(photo())  # what the pipeline hands the model
+    turn = ChatTurn(role="user", text="What is this?", images=(jpeg,))
     assert "".join([p async for p in chat.stream([turn], max_tokens=20)]) == REPLY
     (url,) = server.image_urls()
     assert url.startswith("data:image/jpeg;base64,")
-    with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as sent:
+    assert base64.b64decode(url.split(",", 1)[1]) == jpeg  # sent as it is, not re-encoded
+    with Image.open(io.BytesIO(jpeg)) as sent:
         assert sent.format == "JPEG" and max(sent.size) == 1024
     content = server.requests[0]["messages"][-1]["content"]
     assert content[0] == {"type": "text", "text": "What is this?"}
