@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
+from adapters.timestamps import epoch_to_utc
 from bot.models import ContentKind, IncomingMessage, MediaRef, Platform
 
 Json = Mapping[str, Any]
@@ -84,7 +84,7 @@ def parse_message(
         chat_id=str(chat["id"]),
         user_id=str(sender["id"]),
         user_name=_display_name(sender),
-        timestamp=_timestamp(message.get("edit_date") or message.get("date")),
+        timestamp=epoch_to_utc(message.get("edit_date") or message.get("date")),
         kind=kind,
         text=_clean_text(text, bot),
         media=media,
@@ -233,9 +233,3 @@ def _quoted_text(message: Json, reply: Json) -> str | None:
 def _display_name(user: Json) -> str | None:
     name = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
     return name or user.get("title") or user.get("username")
-
-
-def _timestamp(epoch: Any) -> datetime:
-    if isinstance(epoch, int | float):
-        return datetime.fromtimestamp(epoch, UTC)
-    return datetime.now(UTC)
