@@ -37,7 +37,12 @@ class BotIdentity:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallbackAction:
-    """An inline-button press. `command` or `feedback` is set when we understood the data."""
+    """An inline-button press. `command` or `feedback` is set when we understood the data.
+
+    Named as the core names feedback: `feedback` is the +1/-1 value (`StoredMessage.feedback`)
+    and `message_id` the platform id of the reply it rates (`record_feedback`'s
+    `platform_message_id`).
+    """
 
     query_id: str
     chat_id: str
@@ -130,10 +135,10 @@ def parse_callback(query: Json, bot: BotIdentity, *, raw: Json | None = None) ->
     return action
 
 
-def feedback_data(value: int, stored_id: int | None = None) -> str:
-    """Callback data of a 👍/👎 button; the stored id is informational (the press is keyed
-    by the platform id of the message that carries it)."""
-    suffix = f":{stored_id}" if stored_id is not None else ""
+def feedback_data(value: int, feedback_for: int | None = None) -> str:
+    """Callback data of a 👍/👎 button. `feedback_for` (the stored reply's id, as the core
+    names it) is informational: the press is keyed by the platform id of its message."""
+    suffix = f":{feedback_for}" if feedback_for is not None else ""
     return f"{FEEDBACK_PREFIX}{value:+d}{suffix}"
 
 
