@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -15,6 +16,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.errors import DeliveryError
 
@@ -36,7 +38,12 @@ def is_voice_forbidden(error: TelegramError) -> bool:
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
-    value = error._retry_after if hasattr(error, "_retry_after") else error.retry_after
+    """Seconds to wait, from the public `retry_after`: an int, or a timedelta where PTB is
+    told to return one (PTB_TIMEDELTA). Reading the int form warns of that future change;
+    both forms are handled here, so the warning says nothing new and is silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

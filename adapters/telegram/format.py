@@ -1,8 +1,9 @@
-"""Model Markdown → Telegram HTML, and splitting at Telegram's length limits.
+"""Model Markdown → Telegram HTML, and Telegram's length limits.
 
 HTML is used rather than MarkdownV2 because only three characters need escaping, so a
 reply can never fail to parse because of an unescaped `.` or `!`. Unmatched markers stay
-literal text. Lengths are counted in UTF-16 code units, as Telegram counts them.
+literal text. Lengths are counted in UTF-16 code units, as Telegram counts them;
+where to cut a long text is `adapters.text`'s job.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import html
 import re
 
+from adapters.text import chunk_text, utf16_len
+
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
-_FENCE = "```"
 _CODE_BLOCK = re.compile(r"```([\w+#.-]*)[ \t]*\n?(.*?)```", re.DOTALL)
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
@@ -26,13 +28,6 @@ _INLINE_RULES = (
     (re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*$", re.MULTILINE), r"<b>\1</b>"),
 )
 _TAG = re.compile(r"<(/?)(b|i|s)>")
-# Where a chunk may end, best first: paragraph, line, sentence, word.
-_BREAKS = (
-    re.compile(r"\n\s*\n"),
-    re.compile(r"\n"),
-    re.compile(r"[.!?…][)\"'»]*\s"),
-    re.compile(r"\s"),
-)
 
 
 def escape_html(text: str) -> str:
@@ -93,50 +88,9 @@ def _balanced(markup: str) -> bool:
     return not stack
 
 
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split into chunks of at most `limit` UTF-16 units, at the best boundary available.
-
-    A code fence cut by the split is closed at the end of one chunk and reopened in the next,
-    so each chunk renders on its own.
-    """
-    chunks: list[str] = []
-    rest = text.strip()
-    while utf16_len(rest) > limit:
-        reserve = len(_FENCE) + 1  # room to close a fence the cut leaves open
-        cut = _cut_point(rest, _prefix_len(rest, limit - reserve))
-        head, rest = rest[:cut].rstrip(), rest[cut:].strip()
-        if head.count(_FENCE) % 2:
-            head, rest = f"{head}\n{_FENCE}", f"{_FENCE}\n{rest}"
-        chunks.append(head)
-    if rest:
-        chunks.append(rest)
-    return chunks
-
-
-def _prefix_len(text: str, limit: int) -> int:
-    """The longest prefix (in code points) that fits in `limit` UTF-16 units."""
-    if len(text) <= limit and utf16_len(text) <= limit:
-        return len(text)
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
-def _cut_point(text: str, hard_limit: int) -> int:
-    """Last good boundary inside the limit; a break in the first half of it is too early."""
-    window = text[:hard_limit]
-    for pattern in _BREAKS:
-        ends = [m.end() for m in pattern.finditer(window)]
-        if ends and ends[-1] > hard_limit // 2:
-            return ends[-1]
-    return hard_limit
+    """Telegram-sized chunks: at most `limit` UTF-16 units each, fences kept balanced."""
+    return chunk_text(text, limit, measure=utf16_len)
 
 
 def visible_len(markdown: str) -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
+from adapters.timestamps import epoch_to_utc
 from bot.models import ContentKind, IncomingMessage, MediaRef, Platform
 
 Json = Mapping[str, Any]
@@ -37,7 +37,12 @@ class BotIdentity:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallbackAction:
-    """An inline-button press. `command` or `feedback` is set when we understood the data."""
+    """An inline-button press. `command` or `feedback` is set when we understood the data.
+
+    Named as the core names feedback: `feedback` is the +1/-1 value (`StoredMessage.feedback`)
+    and `message_id` the platform id of the reply it rates (`record_feedback`'s
+    `platform_message_id`).
+    """
 
     query_id: str
     chat_id: str
@@ -84,7 +89,7 @@ def parse_message(
         chat_id=str(chat["id"]),
         user_id=str(sender["id"]),
         user_name=_display_name(sender),
-        timestamp=_timestamp(message.get("edit_date") or message.get("date")),
+        timestamp=epoch_to_utc(message.get("edit_date") or message.get("date")),
         kind=kind,
         text=_clean_text(text, bot),
         media=media,
@@ -130,10 +135,10 @@ def parse_callback(query: Json, bot: BotIdentity, *, raw: Json | None = None) ->
     return action
 
 
-def feedback_data(value: int, stored_id: int | None = None) -> str:
-    """Callback data of a 👍/👎 button; the stored id is informational (the press is keyed
-    by the platform id of the message that carries it)."""
-    suffix = f":{stored_id}" if stored_id is not None else ""
+def feedback_data(value: int, feedback_for: int | None = None) -> str:
+    """Callback data of a 👍/👎 button. `feedback_for` (the stored reply's id, as the core
+    names it) is informational: the press is keyed by the platform id of its message."""
+    suffix = f":{feedback_for}" if feedback_for is not None else ""
     return f"{FEEDBACK_PREFIX}{value:+d}{suffix}"
 
 
@@ -233,9 +238,3 @@ def _quoted_text(message: Json, reply: Json) -> str | None:
 def _display_name(user: Json) -> str | None:
     name = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
     return name or user.get("title") or user.get("username")
-
-
-def _timestamp(epoch: Any) -> datetime:
-    if isinstance(epoch, int | float):
-        return datetime.fromtimestamp(epoch, UTC)
-    return datetime.now(UTC)

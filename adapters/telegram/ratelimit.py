@@ -26,15 +26,18 @@ Callback = Callable[..., Coroutine[Any, Any, Any]]
 class ChatRateLimiter(AIORateLimiter):
     """One message per `chat_period` seconds per private chat, on top of AIORateLimiter."""
 
-    def __init__(self, *, chat_period: float = 1.0, max_retries: int = 3) -> None:
+    def __init__(
+        self, *, chat_period: float = 1.0, max_retries: int = 3, max_chats: int = _MAX_CHATS
+    ) -> None:
         super().__init__(
             overall_max_rate=1, overall_time_period=1 / _OVERALL_PER_SECOND, max_retries=max_retries
         )
         self._chat_period = chat_period
+        self._max_chats = max_chats
         self._chats: dict[int, AsyncLimiter] = {}
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
-        if len(self._chats) > _MAX_CHATS:
+        if len(self._chats) > self._max_chats:  # forget chats that are not being paced now
             idle = [key for key, limiter in self._chats.items() if limiter.has_capacity(1)]
             for key in idle:
                 del self._chats[key]

@@ -5,13 +5,15 @@ and anyio on top of asyncio, which cost more CPU per call than the rest of sendi
 message. This `BaseRequest` sends the same requests (form-encoded parameters, multipart
 when files are attached, PTB's User-Agent) from one pooled aiohttp session, and maps
 timeouts and connection failures to PTB's `TimedOut` / `NetworkError` as HTTPXRequest does.
+Only PTB's public request API is used: a timeout left unset arrives as
+`BaseRequest.DEFAULT_NONE`, which PTB documents to be compared by identity.
 """
 
 from __future__ import annotations
 
+from typing import cast
+
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -54,23 +56,18 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = (
-            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        )
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        if isinstance(write_timeout, DefaultValue):
-            write = self._media_write_timeout if files else self._write_timeout
-        else:
-            write = write_timeout
+        read = _chosen(read_timeout, self._read_timeout)
+        connect = _chosen(connect_timeout, self._connect_timeout)
+        pool = _chosen(pool_timeout, self._pool_timeout)
+        write = _chosen(write_timeout, self._media_write_timeout if files else self._write_timeout)
         # aiohttp has no per-write timeout: a body that takes longer than `write` plus `read`
         # to send and answer is cut off as a whole.
         total = None if write is None or read is None else write + read
@@ -101,3 +98,10 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+
+
+def _chosen(timeout: object, default: float | None) -> float | None:
+    """The caller's timeout (a number, or None for no limit), else this request's own."""
+    if timeout is BaseRequest.DEFAULT_NONE:
+        return default
+    return cast("float | None", timeout)

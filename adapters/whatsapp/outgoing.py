@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from adapters.text import chunk_text
 from bot.models import Choice
 
 TEXT_LIMIT = 4096
@@ -24,18 +25,8 @@ CHOICES_PROMPT = "Choose one:"
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Chunks of at most `limit` characters, cut at a paragraph, line or word when possible."""
-    text = text.strip()
-    chunks: list[str] = []
-    while len(text) > limit:
-        window = text[:limit]
-        cut = max(window.rfind(sep) for sep in ("\n\n", "\n", " "))
-        cut = cut if cut > limit // 2 else limit
-        chunks.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    if text:
-        chunks.append(text)
-    return chunks
+    """WhatsApp-sized chunks: at most `limit` characters each, fences kept balanced."""
+    return chunk_text(text, limit)
 
 
 def _with_context(payload: dict[str, Any], reply_to_id: str | None) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from adapters.timestamps import epoch_to_utc
 from bot.models import ContentKind, IncomingMessage, MediaRef, Platform
 
 WEBHOOK_OBJECT = "whatsapp_business_account"
@@ -134,7 +135,7 @@ def parse_message(
         "chat_id": sender,
         "user_id": sender,
         "user_name": names.get(sender) or names.get(str(raw.get("from_user_id"))),
-        "timestamp": parse_timestamp(raw.get("timestamp")),
+        "timestamp": epoch_to_utc(raw.get("timestamp")),
         "reply_to_id": context.get("id") if isinstance(context, dict) else None,
         "raw": raw,
     }
@@ -223,7 +224,7 @@ def parse_status(raw: Mapping[str, Any]) -> StatusUpdate | None:
         message_id=wamid,
         status=status,
         recipient_id=recipient if isinstance(recipient, str) else None,
-        timestamp=parse_timestamp(raw.get("timestamp")),
+        timestamp=epoch_to_utc(raw.get("timestamp")),
         error=describe_errors(raw.get("errors")),
     )
 
@@ -237,11 +238,3 @@ def describe_errors(errors: Any) -> str | None:
         words = [str(w) for w in (err.get("title") or err.get("message"), details) if w]
         parts.append(f"{err.get('code', '?')}: {' — '.join(dict.fromkeys(words))}".rstrip(": "))
     return "; ".join(parts) or None
-
-
-def parse_timestamp(value: Any) -> datetime:
-    """Meta's epoch-seconds string; now when it is missing or garbled."""
-    try:
-        return datetime.fromtimestamp(int(value), UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return datetime.now(UTC)

@@ -19,7 +19,7 @@ from tests.fakes.telegram_server import BOT_USERNAME, FakeBotApi
 from tests.support.media import jpeg, voice_note
 from tests.support.ports import free_port
 from tests.support.settings import telegram_settings
-from tests.support.telegram_updates import GROUP, callback, message, photo_sizes, voice
+from tests.support.telegram_payloads import load
 
 TRANSCRIPT = "what is the weather like today"
 
@@ -44,7 +44,7 @@ def texts(api: FakeBotApi) -> list[str]:
 
 async def test_text_is_answered_quoting_the_message(api: FakeBotApi, tmp_path: Path) -> None:
     async with running(api, tmp_path) as app:
-        await answered(app, api, {"message": message(text="hello there")})
+        await answered(app, api, load("text", text="hello there"))
     (call,) = api.calls_of("sendMessage")
     assert "You said: hello there" in call.params["text"]
     assert call.params["reply_parameters"]["message_id"] == 11
@@ -57,7 +57,7 @@ async def test_voice_note_gets_a_voice_note_back(api: FakeBotApi, tmp_path: Path
     ogg = voice_note()
     api.add_file("VOICE1", ogg)
     async with running(api, tmp_path) as app:
-        await answered(app, api, {"message": message(voice=voice(size=len(ogg), duration=2))})
+        await answered(app, api, load("voice", voice__file_size=len(ogg), voice__duration=2))
     assert api.calls_of("getFile")[0].params["file_id"] == "VOICE1"
     assert api.calls_of("download")
     (sent,) = api.calls_of("sendVoice")
@@ -75,7 +75,7 @@ async def test_voice_refused_by_privacy_settings_goes_as_a_file(
     api.add_file("VOICE1", ogg)
     api.fail("sendVoice", 400, "Bad Request: VOICE_MESSAGES_FORBIDDEN")
     async with running(api, tmp_path) as app:
-        await answered(app, api, {"message": message(voice=voice(size=len(ogg)))})
+        await answered(app, api, load("voice", voice__file_size=len(ogg)))
     assert api.calls_of("sendDocument")[0].files["document"][:4] == b"OggS"
     assert any(TRANSCRIPT in t for t in texts(api))
 
@@ -83,7 +83,7 @@ async def test_voice_refused_by_privacy_settings_goes_as_a_file(
 async def test_photo_with_caption_is_answered(api: FakeBotApi, tmp_path: Path) -> None:
     api.add_file("PHOTO-l", jpeg())
     async with running(api, tmp_path) as app:
-        await answered(app, api, {"message": message(photo=photo_sizes(), caption="what is this?")})
+        await answered(app, api, load("photo", caption="what is this?"))
     assert api.calls_of("getFile")[0].params["file_id"] == "PHOTO-l"
     (answer,) = texts(api)
     assert "You said:" in answer and "what is this?" in answer
@@ -91,31 +91,21 @@ async def test_photo_with_caption_is_answered(api: FakeBotApi, tmp_path: Path) -
 
 async def test_group_without_mention_gets_no_answer(api: FakeBotApi, tmp_path: Path) -> None:
     async with running(api, tmp_path) as app:
-        await answered(app, api, {"message": message(GROUP, text="lunch at noon?")})
+        await answered(app, api, load("group_chatter", text="lunch at noon?"))
         await asyncio.sleep(0.3)
         assert not api.calls_of("sendMessage") and not api.calls_of("sendChatAction")
-        await answered(
-            app, api, {"message": message(GROUP, message_id=12, text=f"@{BOT_USERNAME} lunch?")}
-        )
+        mention = load("group_mention", message_id=12, text=f"@{BOT_USERNAME} lunch?")
+        await answered(app, api, mention)
     (call,) = api.calls_of("sendMessage")
-    assert call.params["chat_id"] == GROUP["id"] and "You said: lunch?" in call.params["text"]
+    group_id = mention["message"]["chat"]["id"]
+    assert call.params["chat_id"] == group_id and "You said: lunch?" in call.params["text"]
 
 
 async def test_unsupported_and_oversized_get_clear_replies(api: FakeBotApi, tmp_path: Path) -> None:
-    sticker = {
-        "file_id": "S",
-        "file_unique_id": "u",
-        "type": "regular",
-        "width": 512,
-        "height": 512,
-        "is_animated": False,
-        "is_video": False,
-    }
     async with running(api, tmp_path) as app:
-        await answered(app, api, {"message": message(sticker=sticker)})
-        await answered(
-            app, api, {"message": message(message_id=12, voice=voice(size=30 * 1024 * 1024))}
-        )
+        await answered(app, api, load("sticker"))
+        oversized = load("voice", message_id=12, voice__file_size=30 * 1024 * 1024)
+        await answered(app, api, oversized)
     unsupported, too_large = texts(api)
     assert "can't use that kind of message" in unsupported
     assert "20 MB" in too_large
@@ -126,16 +116,16 @@ async def test_redelivered_and_edited_messages_are_answered_once(
     api: FakeBotApi, tmp_path: Path
 ) -> None:
     async with running(api, tmp_path) as app:
-        await answered(app, api, {"message": message(text="once")})
-        await answered(app, api, {"message": message(text="once")})
-        await answered(app, api, {"edited_message": message(text="once, edited", edit_date=1)})
+        await answered(app, api, load("text", text="once"))
+        await answered(app, api, load("text", text="once"))
+        await answered(app, api, load("edited_message", text="once, edited", edit_date=1))
     assert len(texts(api)) == 1
 
 
 async def test_flood_control_delivers_after_retry_after(api: FakeBotApi, tmp_path: Path) -> None:
     api.fail("sendMessage", 429, retry_after=1)
     async with running(api, tmp_path, telegram_rate_limiter=True) as app:
-        await answered(app, api, {"message": message(text="hello")})
+        await answered(app, api, load("text", text="hello"))
     first, second = api.calls_of("sendMessage")
     assert second.at - first.at >= 1.0
     assert "You said: hello" in second.params["text"]
@@ -146,7 +136,7 @@ async def test_flood_control_without_limiter_is_retried_by_the_outbox(
 ) -> None:
     api.fail("sendMessage", 429, retry_after=1)
     async with running(api, tmp_path) as app:
-        api.push({"message": message(text="hello")})
+        api.push(load("text", text="hello"))
         calls = await api.wait_for("sendMessage", count=2, within=15)
         await app.dispatcher.idle()
     assert len(api.calls_of("sendMessage")) == 2
@@ -156,18 +146,18 @@ async def test_flood_control_without_limiter_is_retried_by_the_outbox(
 async def test_blocked_bot_fails_without_retrying(api: FakeBotApi, tmp_path: Path) -> None:
     api.fail("sendMessage", 403, times=5)
     async with running(api, tmp_path) as app:
-        await answered(app, api, {"message": message(text="hello")})
+        await answered(app, api, load("text", text="hello"))
         await asyncio.sleep(2.5)  # longer than the outbox's retry sweep
     assert len(api.calls_of("sendMessage")) == 1
 
 
 async def test_voice_picker_buttons_and_preview(api: FakeBotApi, tmp_path: Path) -> None:
     async with running(api, tmp_path) as app:
-        await answered(app, api, {"message": message(text="/voice")})
+        await answered(app, api, load("text", text="/voice"))
         keyboard = api.calls_of("sendMessage")[0].params["reply_markup"]["inline_keyboard"]
         commands = [b["callback_data"] for row in keyboard for b in row]
         assert "/voice fake:alto" in commands
-        await answered(app, api, {"callback_query": callback("/voice fake:bass")})
+        await answered(app, api, load("callback_command", data="/voice fake:bass"))
     (preview,) = api.calls_of("sendVoice")
     assert preview.files["voice"][:4] == b"OggS" and "Bass" in preview.params["caption"]
     assert "reply_parameters" not in preview.params
@@ -176,9 +166,10 @@ async def test_voice_picker_buttons_and_preview(api: FakeBotApi, tmp_path: Path)
 
 async def test_feedback_is_stored_with_the_answer(api: FakeBotApi, tmp_path: Path) -> None:
     async with running(api, tmp_path) as app:
-        await answered(app, api, {"message": message(text="rate me")})
+        await answered(app, api, load("text", text="rate me"))
         answer_id = max(mid for (_chat, mid) in api.messages)
-        await answered(app, api, {"callback_query": callback("fb:+1", message_id=answer_id)})
+        press = load("callback_feedback", data="fb:+1", message__message_id=answer_id)
+        await answered(app, api, press)
         await api.wait_for("answerCallbackQuery")
         stored = await app.store.history.messages(Platform.TELEGRAM, "4242")
     assert api.calls_of("answerCallbackQuery")[0].params["text"] == "Thanks for the feedback!"
@@ -188,7 +179,7 @@ async def test_feedback_is_stored_with_the_answer(api: FakeBotApi, tmp_path: Pat
 async def test_strangers_get_one_refusal(api: FakeBotApi, tmp_path: Path) -> None:
     async with running(api, tmp_path, allowed_users="telegram:1") as app:
         for n in range(3):
-            await answered(app, api, {"message": message(message_id=20 + n, text="hi")})
+            await answered(app, api, load("text", message_id=20 + n, text="hi"))
     (refusal,) = texts(api)
     assert "private" in refusal
 
@@ -200,7 +191,7 @@ async def test_webhook_checks_the_secret(api: FakeBotApi, tmp_path: Path) -> Non
         api, tmp_path, port=port, telegram_webhook_url=url, telegram_webhook_secret="s3cret-token"
     ) as app:
         assert api.webhook == {"url": url, "secret_token": "s3cret-token"}
-        assert await api.deliver_webhook({"message": message(text="forged")}, secret="wrong") == 403
+        assert await api.deliver_webhook(load("text", text="forged"), secret="wrong") == 403
         async with ClientSession() as session, session.post(url, json={}) as response:
             assert response.status == 403
         async with (
@@ -211,7 +202,7 @@ async def test_webhook_checks_the_secret(api: FakeBotApi, tmp_path: Path) -> Non
         ):
             assert response.status == 400
         began = time.monotonic()
-        assert await api.deliver_webhook({"message": message(text="real")}) == 200
+        assert await api.deliver_webhook(load("text", text="real")) == 200
         assert time.monotonic() - began < 1.0  # acknowledged without waiting for the answer
         await app.dispatcher.idle()
     (answer,) = texts(api)

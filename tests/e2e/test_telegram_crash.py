@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.fakes.telegram_server import FakeBotApi
 from tests.support.ports import free_port
 from tests.support.process import kill_hard, start_omnivox, stop
-from tests.support.telegram_updates import message
+from tests.support.telegram_payloads import load
 
 
 def _env(api: FakeBotApi, tmp_path: Path, chat_delay: float) -> dict[str, str]:
@@ -42,7 +42,7 @@ async def test_killed_after_accept_answers_exactly_once_after_restart(
 ) -> None:
     first = await asyncio.to_thread(start_omnivox, _env(api, tmp_path, chat_delay=30))
     with _drained(first):
-        pushed = api.push({"message": message(text="survive this")})
+        pushed = api.push(load("text", text="survive this"))
         await api.wait_confirmed(pushed["update_id"], within=20)  # stored, acknowledged
         await api.wait_for("sendChatAction")  # and being worked on
         await asyncio.to_thread(kill_hard, first)

@@ -18,7 +18,7 @@ from bot.models import Activity, Attachment, Choice, MediaRef, Platform, VoiceAu
 from tests.fakes.sink import RecordingSink
 from tests.fakes.telegram_server import FakeBotApi
 from tests.support.settings import telegram_adapter, telegram_settings
-from tests.support.telegram_updates import GROUP, callback, message
+from tests.support.telegram_payloads import load
 
 OGG = b"OggS" + bytes(200)
 
@@ -37,7 +37,7 @@ async def test_update_is_confirmed_only_after_accept(
     adapter: TelegramAdapter, api: FakeBotApi, sink: RecordingSink
 ) -> None:
     sink.gate = asyncio.Event()
-    pushed = api.push({"message": message(text="hello")})
+    pushed = api.push(load("text", text="hello"))
     await asyncio.sleep(0.3)
     assert api.confirmed_offset <= pushed["update_id"] and not sink.accepted
     sink.gate.set()
@@ -49,7 +49,7 @@ async def test_failed_accept_is_fetched_again(
     adapter: TelegramAdapter, api: FakeBotApi, sink: RecordingSink
 ) -> None:
     sink.failures = 1
-    pushed = api.push({"message": message(text="hello")})
+    pushed = api.push(load("text", text="hello"))
     await api.wait_confirmed(pushed["update_id"], within=10)
     assert [m.text for m in sink.accepted] == ["hello"]
 
@@ -57,7 +57,7 @@ async def test_failed_accept_is_fetched_again(
 async def test_group_chatter_is_confirmed_but_not_stored(
     adapter: TelegramAdapter, api: FakeBotApi, sink: RecordingSink
 ) -> None:
-    pushed = api.push({"message": message(GROUP, text="lunch?")})
+    pushed = api.push(load("group_chatter", text="lunch?"))
     await api.wait_confirmed(pushed["update_id"])
     assert sink.accepted == []
 
@@ -264,7 +264,7 @@ async def test_download_failures(
 async def test_feedback_button(
     adapter: TelegramAdapter, api: FakeBotApi, sink: RecordingSink
 ) -> None:
-    api.push({"callback_query": callback("fb:-1:3")})
+    api.push(load("callback_feedback", data="fb:-1:3"))
     answered = await api.wait_for("answerCallbackQuery")
     assert sink.feedback == [(Platform.TELEGRAM, "4242", "5001", -1)]
     assert answered[0].params == {"callback_query_id": "77001", "text": "Thanks for the feedback!"}
@@ -273,7 +273,7 @@ async def test_feedback_button(
 async def test_command_button(
     adapter: TelegramAdapter, api: FakeBotApi, sink: RecordingSink
 ) -> None:
-    api.push({"callback_query": callback("/voice fake:bass")})
+    api.push(load("callback_command", data="/voice fake:bass"))
     answered = await api.wait_for("answerCallbackQuery")
     assert [m.text for m in sink.accepted] == ["/voice fake:bass"]
     assert answered[0].params == {"callback_query_id": "77001"}
@@ -282,7 +282,7 @@ async def test_command_button(
 async def test_unknown_button_is_still_answered(
     adapter: TelegramAdapter, api: FakeBotApi, sink: RecordingSink
 ) -> None:
-    api.push({"callback_query": callback("stale-data")})
+    api.push(load("callback_unknown", data="stale-data"))
     await api.wait_for("answerCallbackQuery")
     assert not sink.accepted and not sink.feedback
 
