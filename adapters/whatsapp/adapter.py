@@ -127,7 +127,7 @@ class WhatsAppAdapter(BaseAdapter):
             await self._sink.accept(message)
         for fb in delivery.feedback:
             known = await self._sink.record_feedback(
-                Platform.WHATSAPP, fb.chat_id, fb.target_id, fb.value
+                Platform.WHATSAPP, fb.chat_id, fb.platform_message_id, fb.value
             )
             if not known:
                 await self._sink.accept(fb.message)

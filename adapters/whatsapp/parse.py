@@ -43,7 +43,7 @@ class Feedback:
     used when the reacted-to message is not one of our replies."""
 
     chat_id: str
-    target_id: str
+    platform_message_id: str
     value: int
     message: IncomingMessage
 
@@ -212,7 +212,9 @@ def _feedback(raw: Mapping[str, Any], message: IncomingMessage) -> Feedback | No
     target = reaction.get("message_id")
     if value is None or not isinstance(target, str):
         return None
-    return Feedback(chat_id=message.chat_id, target_id=target, value=value, message=message)
+    return Feedback(
+        chat_id=message.chat_id, platform_message_id=target, value=value, message=message
+    )
 
 
 def parse_status(raw: Mapping[str, Any]) -> StatusUpdate | None:

@@ -22,6 +22,7 @@ def _env(api: FakeBotApi, tmp_path: Path, chat_delay: float) -> dict[str, str]:
         "TELEGRAM_FILE_BASE_URL": api.base_file_url,
         "TELEGRAM_RATE_LIMITER": "false",
         "OMNIVOX_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'omnivox.db'}",
+        "OMNIVOX_DATA_DIR": str(tmp_path),
         "OMNIVOX_PORT": str(free_port()),
         "OMNIVOX_WARM_ENGINES": "false",
         "FAKE_CHAT_DELAY": str(chat_delay),

@@ -90,6 +90,7 @@ def telegram_settings(api: FakeBotApi, tmp_path: Path, **overrides: Any) -> Sett
         "telegram_file_base_url": api.base_file_url,
         "telegram_rate_limiter": False,
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'omnivox.db'}",
+        "data_dir": str(tmp_path),
         "host": "127.0.0.1",
         "port": free_port(),
         "warm_engines": False,

@@ -401,7 +401,7 @@ def test_thumbs_reactions_are_feedback(emoji: str, value: int) -> None:
     delivery = parse_webhook(wa_body(wa_value([reaction])))
     assert delivery.messages == ()
     [fb] = delivery.feedback
-    assert (fb.chat_id, fb.target_id, fb.value) == (USER, "wamid.OURS", value)
+    assert (fb.chat_id, fb.platform_message_id, fb.value) == (USER, "wamid.OURS", value)
     assert fb.message.kind is ContentKind.UNSUPPORTED and fb.message.unsupported_type == "reaction"
 
 
