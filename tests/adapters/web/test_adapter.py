@@ -12,7 +12,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from adapters.web.adapter import CHAT_ID_RULE
 from bot.app import Omnivox, serving
+from bot.models import Platform
 from tests.fakes.engines import fake_engines
 from tests.support.media import png, tone_ogg
 from tests.support.ports import free_port
@@ -225,8 +227,8 @@ async def test_bad_chat_id_and_after(web: Client) -> None:
     session, base, _ = web
     async with session.get(f"{base}/api/chats/c1/messages?after=abc") as response:
         assert response.status == 400
-    status, _ = await post(web, chat="bad%20id", text="hi")
-    assert status == 400
+    status, body = await post(web, chat="bad%20id", text="hi")
+    assert status == 400 and body["error"] == CHAT_ID_RULE
 
 
 async def test_unknown_voice_id_is_404(web: Client) -> None:
@@ -261,3 +263,73 @@ async def test_forget_is_an_event_not_a_guess_from_text(web: Client) -> None:
     listed = await settled(web)
     assert listed[0]["text"] == "/forget yes"
     assert [m["event"] for m in listed] == [None, "history_deleted"]
+
+
+# uploads leave the disk once understood, and /forget leaves none behind
+
+
+
+
+async def _serve(tmp_path: Path, **values: Any) -> AsyncIterator[Client]:
+    port = free_port()
+    settings = make_settings(
+        host="127.0.0.1", port=port, database_url=f"sqlite+aiosqlite:///{tmp_path}/u.db",
+        data_dir=str(tmp_path), warm_engines=False, **values,
+    )  # fmt: skip
+    async with serving(settings, fake_engines()) as app, aiohttp.ClientSession() as session:
+        yield session, f"http://127.0.0.1:{port}", app
+
+
+@pytest.fixture
+async def keeping(tmp_path: Path) -> AsyncIterator[Client]:
+    async for served in _serve(tmp_path, keep_audio=True):
+        yield served
+
+
+def uploads_in(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "uploads").iterdir())
+
+
+async def send_form(web: Client, chat: str, **files: tuple[str, bytes, str] | str) -> None:
+    session, base, app = web
+    form = aiohttp.FormData()
+    for name, value in files.items():
+        if isinstance(value, tuple):
+            form.add_field(name, value[1], filename=value[0], content_type=value[2])
+        else:
+            form.add_field(name, value)
+    async with session.post(f"{base}/api/chats/{chat}/messages", data=form) as response:
+        assert response.status == 202, await response.text()
+    await app.dispatcher.idle()
+
+
+async def voice_and_photo(web: Client, chat: str) -> None:
+    await send_form(web, chat, voice=("note.ogg", tone_ogg(), "audio/ogg"))
+    await send_form(web, chat, image=("p.png", png(), "image/png"), text="what is it?")
+
+
+async def test_a_voice_note_and_a_photo_leave_no_upload(web: Client, tmp_path: Path) -> None:
+    await voice_and_photo(web, "u1")
+    listed = await web[2].store.history.messages(Platform.WEB, "u1")
+    assert [m.state.value for m in listed if m.direction.value == "in"] == ["delivered"] * 2
+    assert listed[0].transcript  # understood, and what was understood is kept
+    assert uploads_in(tmp_path) == []
+
+
+async def test_kept_when_asked_and_gone_after_forget(keeping: Client, tmp_path: Path) -> None:
+    await voice_and_photo(keeping, "u2")
+    assert len(uploads_in(tmp_path)) == 2
+    await send_form(keeping, "u2", text="/forget confirm")
+    assert uploads_in(tmp_path) == []
+
+
+async def test_forget_leaves_no_file_of_the_user(keeping: Client, tmp_path: Path) -> None:
+    await voice_and_photo(keeping, "mine")
+    await voice_and_photo(keeping, "theirs")
+    assert len(uploads_in(tmp_path)) == 4
+    await send_form(keeping, "mine", text="/forget confirm")
+    store = keeping[2].store
+    kept = await store.history.messages(Platform.WEB, "theirs")
+    theirs = {m.media.file_id for m in kept if m.media}
+    assert {p.name for p in uploads_in(tmp_path)} == theirs and len(theirs) == 2
+
