@@ -24,6 +24,7 @@ from telegram.ext import Application, ApplicationBuilder, ExtBot
 
 from adapters.base import BaseAdapter
 from adapters.telegram.download import Downloader
+from adapters.telegram.draft import DraftStream
 from adapters.telegram.errors import delivering, is_voice_forbidden
 from adapters.telegram.format import CAPTION_LIMIT, visible_len
 from adapters.telegram.markup import keyboard
@@ -32,7 +33,7 @@ from adapters.telegram.parse import BotIdentity, CallbackAction, parse_update
 from adapters.telegram.polling import ALLOWED_UPDATES, Poller
 from adapters.telegram.ratelimit import ChatRateLimiter
 from adapters.telegram.request import AiohttpRequest
-from adapters.telegram.stream import TelegramReplyStream
+from adapters.telegram.stream import EditStream
 from bot import commands
 from bot.config import LimitSettings, TelegramSettings
 from bot.errors import DeliveryError
@@ -65,6 +66,7 @@ class TelegramAdapter(BaseAdapter):
         self.identity = BotIdentity(id=0, username="")
         self._poller: Poller | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.drafts = True  # until Telegram refuses sendMessageDraft
 
     # lifecycle ----------------------------------------------------------------------
     @property
@@ -235,8 +237,15 @@ class TelegramAdapter(BaseAdapter):
         async with delivering():
             await self.bot.send_chat_action(chat_id, CHAT_ACTIONS[activity])
 
-    def open_stream(self, chat_id: str, reply_to_id: str | None) -> TelegramReplyStream:
-        return TelegramReplyStream(self.text, chat_id, reply_to_id)
+    def open_stream(self, chat_id: str, reply_to_id: str | None) -> DraftStream | EditStream:
+        """A draft in a private chat (positive ids are users), an edited message in a group."""
+        if self.drafts and chat_id.isdigit():
+            return DraftStream(self.text, chat_id, reply_to_id, on_refused=self._no_drafts)
+        return EditStream(self.text, chat_id, reply_to_id)
+
+    def _no_drafts(self) -> None:
+        log.warning("Telegram refused sendMessageDraft; replies stream by editing a message")
+        self.drafts = False
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work)
