@@ -4,12 +4,14 @@ talking to the fake Bot API over HTTP through python-telegram-bot."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import ClientSession
 
 from bot.app import Omnivox, serving
@@ -120,6 +122,24 @@ async def test_redelivered_and_edited_messages_are_answered_once(
         await answered(app, api, load("text", text="once"))
         await answered(app, api, load("edited_message", text="once, edited", edit_date=1))
     assert len(texts(api)) == 1
+
+
+async def test_updates_that_cannot_be_handled_do_not_stop_the_ones_after(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, polling never moved past the first: every later message waited behind it."""
+    with caplog.at_level(logging.WARNING):
+        async with running(api, tmp_path) as app:
+            api.push(load("malformed/lone_surrogate"))
+            api.push(load("malformed/from_string"))
+            await answered(app, api, load("text", message_id=12, text="still here"))
+            stored = await app.store.history.messages(Platform.TELEGRAM, "4242")
+    (answer,) = texts(api)
+    assert "You said: still here" in answer
+    assert [m.text for m in stored if m.direction == "in"] == ["still here"]
+    rejected = [r.getMessage() for r in caplog.records if "input rejected" in r.getMessage()]
+    assert len(rejected) == 2 and "lone surrogate" in rejected[0]
+    assert '"from": "Ada Lovelace"' in rejected[1]  # the raw body is kept with the reason
 
 
 async def test_flood_control_delivers_after_retry_after(api: FakeBotApi, tmp_path: Path) -> None:
