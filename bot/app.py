@@ -20,6 +20,7 @@ from adapters.web.adapter import WebAdapter
 from bot.access import AccessPolicy
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.errors import AdapterError
 from bot.ports.channels import Adapter
 from bot.ports.engines import Engines
 from storage.database import upgrade
@@ -76,12 +77,18 @@ class Omnivox:
         return found
 
     async def start(self) -> None:
-        """Migrate, start channels, resume unfinished work; models warm in the background."""
+        """Migrate, start channels, resume unfinished work; models warm in the background.
+        A channel that cannot start (its token rejected) is left out and logged."""
         await asyncio.to_thread(upgrade, self.settings.storage.database_url)
         if self.settings.server.warm_engines:
             self._warming = asyncio.create_task(self._warm(), name="omnivox-warm-up")
-        for adapter in self.adapters:
-            await adapter.start()
+        for adapter in list(self.adapters):
+            try:
+                await adapter.start()
+            except AdapterError as failure:  # that channel is off; the others serve
+                log.error("%s", failure)
+                self.adapters.remove(adapter)
+                self.dispatcher.adapters.pop(adapter.platform, None)  # its messages wait
         await self.dispatcher.start()
 
     async def stop(self) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from telegram import BotCommand, InputFile, Message
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ExtBot
 
 from adapters.base import BaseAdapter
@@ -31,12 +31,13 @@ from adapters.telegram.markup import keyboard
 from adapters.telegram.outgoing import TextSender, reply_parameters, with_plain_fallback
 from adapters.telegram.parse import BotIdentity, CallbackAction, Malformed, parse_update
 from adapters.telegram.polling import ALLOWED_UPDATES, Poller
+from adapters.telegram.probe import REJECTED
 from adapters.telegram.ratelimit import ChatRateLimiter
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.stream import EditStream
 from bot import commands
 from bot.config import LimitSettings, TelegramSettings
-from bot.errors import DeliveryError
+from bot.errors import AdapterError, DeliveryError
 from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
 from bot.ports.channels import MessageSink
 
@@ -90,7 +91,13 @@ class TelegramAdapter(BaseAdapter):
         return [web.post(WEBHOOK_PATH, self._webhook)] if self.webhook_mode else []
 
     async def start(self) -> None:
-        await self.application.initialize()  # getMe: who we are in groups
+        """Raises AdapterError, without the token, when Telegram rejects it (PTB's own
+        message for that quotes the token)."""
+        try:
+            await self.application.initialize()  # getMe: who we are in groups
+        except InvalidToken:
+            await asyncio.gather(self.bot.request.shutdown(), self.updates_request.shutdown())
+            raise AdapterError(f"{REJECTED}; the Telegram channel is off") from None
         self.identity = BotIdentity(id=self.bot.id, username=self.bot.username)
         await self.application.start()
         async with delivering():

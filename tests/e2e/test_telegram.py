@@ -204,6 +204,30 @@ async def test_strangers_get_one_refusal(api: FakeBotApi, tmp_path: Path) -> Non
     assert "private" in refusal
 
 
+async def test_a_rejected_token_leaves_the_other_channels_serving(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, start-up failed as a whole, with a traceback that printed the token."""
+    port, token = free_port(), "999:AAWrongTokenXyzzy"
+    with caplog.at_level(logging.INFO):  # the default level (DEBUG is redacted by a log filter)
+        async with (
+            running(api, tmp_path, port=port, telegram_bot_token=token) as app,
+            ClientSession() as session,
+        ):
+            assert [a.platform for a in app.adapters] == [Platform.WEB]
+            url = f"http://127.0.0.1:{port}/api/chats/c1/messages"
+            async with session.post(url, json={"text": "still here"}) as response:
+                assert response.status == 202
+            await app.dispatcher.idle()
+            async with session.get(url) as response:
+                replies = [m["text"] for m in await response.json() if m["direction"] == "out"]
+    assert any("You said: still here" in reply for reply in replies)
+    (error,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "rejected the bot token" in error.getMessage() and error.exc_info is None
+    assert "Xyzzy" not in caplog.text
+    assert not api.calls_of("getUpdates")
+
+
 async def test_webhook_checks_the_secret(api: FakeBotApi, tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/webhooks/telegram"
