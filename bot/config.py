@@ -187,6 +187,9 @@ class TelegramSettings(Section):
     rate_limiter: bool = Field(
         True, validation_alias=_env("TELEGRAM_RATE_LIMITER", "rate_limiter")
     )
+    request_timeout: float = Field(
+        15.0, validation_alias=_env("TELEGRAM_REQUEST_TIMEOUT", "request_timeout")
+    )
 
     @property
     def enabled(self) -> bool:

@@ -287,8 +287,8 @@ def _build_application(
         .base_file_url(settings.file_base_url)
         .updater(None)
         .request(AiohttpRequest(
-            connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=20,
-            media_write_timeout=60, pool_timeout=10,
+            connection_pool_size=64, connect_timeout=10, read_timeout=settings.request_timeout,
+            write_timeout=20, media_write_timeout=60, pool_timeout=10,
         ))
         .get_updates_request(updates)
     )  # fmt: skip

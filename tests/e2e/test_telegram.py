@@ -142,6 +142,24 @@ async def test_updates_that_cannot_be_handled_do_not_stop_the_ones_after(
     assert '"from": "Ada Lovelace"' in rejected[1]  # the raw body is kept with the reason
 
 
+async def test_a_reply_taken_but_answered_too_late_arrives_twice(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """The one window where a reply may arrive twice: Telegram has no idempotency key, and a
+    bot cannot read a chat to see whether its message is there. What the code guarantees:
+    nothing underneath re-sends a call that may have been taken; the outbox tries again only
+    after a failure, once per failed attempt. So one late answer means exactly 2 copies."""
+    api.fail("sendMessage", 0, delay=2.0, taken=True)
+    async with running(api, tmp_path, telegram_request_timeout=0.5) as app:
+        api.push(load("text", text="hello"))
+        await api.wait_for("sendMessage", count=2, within=20)
+        await app.dispatcher.idle()
+        await asyncio.sleep(3.0)  # past the outbox's next retry: nothing more is sent
+    copies = [text for (chat, _), text in api.messages.items() if chat == "4242"]
+    assert len(copies) == 2 and all("You said: hello" in text for text in copies)
+    assert len(api.calls_of("sendMessage")) == 2
+
+
 async def test_flood_control_delivers_after_retry_after(api: FakeBotApi, tmp_path: Path) -> None:
     api.fail("sendMessage", 429, retry_after=1)
     async with running(api, tmp_path, telegram_rate_limiter=True) as app:
