@@ -61,9 +61,9 @@ class DraftStream(PacedStream):
 
     async def abort(self) -> None:
         await self._cancel_pending()
-        if not self._shown or self._refused:
-            return
-        async with self._lock:
+        async with self._lock:  # after a draft in flight, so it is the one marked stopped
+            if not self._shown or self._refused:
+                return
             with contextlib.suppress(DeliveryError, TelegramError):
                 await self._draft(self._shown + STOPPED_MARK, formatted=False)
 
