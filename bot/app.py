@@ -20,6 +20,8 @@ from adapters.web.adapter import WebAdapter
 from bot.access import AccessPolicy
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.errors import AdapterError
+from bot.http_limits import LINGER, CappedSite, Limits, body_pace
 from bot.ports.channels import Adapter
 from bot.ports.engines import Engines
 from storage.database import upgrade
@@ -43,8 +45,14 @@ class Omnivox:
             self.store, engines, settings.conversation, settings.limits,
             AccessPolicy(settings.access),
         )  # fmt: skip
+        server = settings.server
+        self.http_limits = Limits(
+            read_timeout=server.http_read_timeout, min_rate=server.http_min_upload_rate * 1024,
+            max_connections=server.http_max_connections,
+        )  # fmt: skip
         self.web_app = web.Application(
-            client_max_size=settings.limits.max_media_bytes + 1024 * 1024
+            client_max_size=settings.limits.max_media_bytes + 1024 * 1024,
+            middlewares=[body_pace(self.http_limits)],
         )
         uploads = Path(settings.server.data_dir) / "uploads"
         web_chat = WebAdapter(
@@ -76,12 +84,18 @@ class Omnivox:
         return found
 
     async def start(self) -> None:
-        """Migrate, start channels, resume unfinished work; models warm in the background."""
+        """Migrate, start channels, resume unfinished work; models warm in the background.
+        A channel that cannot start (its token rejected) is left out and logged."""
         await asyncio.to_thread(upgrade, self.settings.storage.database_url)
         if self.settings.server.warm_engines:
             self._warming = asyncio.create_task(self._warm(), name="omnivox-warm-up")
-        for adapter in self.adapters:
-            await adapter.start()
+        for adapter in list(self.adapters):
+            try:
+                await adapter.start()
+            except AdapterError as failure:  # that channel is off; the others serve
+                log.error("%s", failure)
+                self.adapters.remove(adapter)
+                self.dispatcher.adapters.pop(adapter.platform, None)  # its messages wait
         await self.dispatcher.start()
 
     async def stop(self) -> None:
@@ -127,11 +141,15 @@ class Omnivox:
 async def serving(settings: Settings, engines: Engines | None = None) -> AsyncIterator[Omnivox]:
     """Run omnivox on the configured host and port until the block exits."""
     app = Omnivox(settings, engines)
-    runner = web.AppRunner(app.web_app, access_log=None)
+    limits = app.http_limits
+    # aiohttp's keep-alive timer runs from when a connection opens: it bounds header and idle time
+    runner = web.AppRunner(app.web_app, access_log=None, keepalive_timeout=limits.read_timeout,
+                           lingering_time=LINGER)  # fmt: skip
     await runner.setup()
     try:
         await app.start()
-        site = web.TCPSite(runner, settings.server.host, settings.server.port)
+        site = CappedSite(runner, settings.server.host, settings.server.port,
+                          max_connections=limits.max_connections)  # fmt: skip
         await site.start()
         yield app
     finally:

@@ -105,7 +105,13 @@ def _doctor(settings: Settings) -> int:
             print(f"        → {status.hint}")
     print("Channels")
     print(f"  ok  web      http://{settings.server.host}:{settings.server.port}/")
-    _channel("telegram", settings.telegram.enabled, "set TELEGRAM_BOT_TOKEN")
+    if settings.telegram.enabled:
+        from adapters.telegram.probe import token_status
+
+        ok, detail = asyncio.run(token_status(settings.telegram))
+        print(f"  {'ok ' if ok else '-- '} {'telegram':<8} {detail}")
+    else:
+        _channel("telegram", False, "set TELEGRAM_BOT_TOKEN")
     _channel(
         "whatsapp",
         settings.whatsapp.enabled,

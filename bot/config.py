@@ -31,6 +31,34 @@ class ServerSettings(Section):
     data_dir: str = Field("data", validation_alias=_env("OMNIVOX_DATA_DIR", "data_dir"))
     log_level: str = Field("INFO", validation_alias=_env("OMNIVOX_LOG_LEVEL", "log_level"))
     warm_engines: bool = Field(True, validation_alias=_env("OMNIVOX_WARM_ENGINES", "warm_engines"))
+    http_read_timeout: float = Field(
+        10.0, validation_alias=_env("OMNIVOX_HTTP_READ_TIMEOUT", "http_read_timeout")
+    )
+    http_min_upload_rate: float = Field(
+        16.0, validation_alias=_env("OMNIVOX_HTTP_MIN_UPLOAD_RATE", "http_min_upload_rate")
+    )
+    http_max_connections: int = Field(
+        256, validation_alias=_env("OMNIVOX_HTTP_MAX_CONNECTIONS", "http_max_connections")
+    )
+
+    @field_validator("http_read_timeout")
+    @classmethod
+    def _some_time(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be more than 0 seconds")
+        return value
+
+    @field_validator("http_min_upload_rate")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("must be 0 (no floor) or more")
+        return value
+
+    @field_validator("http_max_connections")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        return _at_least_one(value)
 
 
 class StorageSettings(Section):
@@ -158,6 +186,9 @@ class TelegramSettings(Section):
     )
     rate_limiter: bool = Field(
         True, validation_alias=_env("TELEGRAM_RATE_LIMITER", "rate_limiter")
+    )
+    request_timeout: float = Field(
+        15.0, validation_alias=_env("TELEGRAM_REQUEST_TIMEOUT", "request_timeout")
     )
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 from collections import deque
 
@@ -128,6 +129,14 @@ class Dispatcher:
         self.tasks.spawn(
             self.courier.send_direct(message.platform, message.chat_id, text, message.message_id)
         )
+
+    async def reject(self, platform: Platform, raw: object, reason: str) -> None:
+        """Logged with its reason and the start of its body: the store has no place for it."""
+        try:
+            body = json.dumps(raw, ensure_ascii=True, default=repr)[:2000]
+        except (TypeError, ValueError, RecursionError):
+            body = "(not serialisable)"
+        log.warning("%s input rejected (%s); body: %s", platform.value, reason, body)
 
     async def record_status(
         self, platform: Platform, platform_message_id: str, status: str, error: str | None

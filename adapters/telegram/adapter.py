@@ -19,23 +19,25 @@ from typing import Any
 from aiohttp import web
 from telegram import BotCommand, InputFile, Message
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ExtBot
 
 from adapters.base import BaseAdapter
 from adapters.telegram.download import Downloader
+from adapters.telegram.draft import DraftStream
 from adapters.telegram.errors import delivering, is_voice_forbidden
 from adapters.telegram.format import CAPTION_LIMIT, visible_len
 from adapters.telegram.markup import keyboard
 from adapters.telegram.outgoing import TextSender, reply_parameters, with_plain_fallback
-from adapters.telegram.parse import BotIdentity, CallbackAction, parse_update
+from adapters.telegram.parse import BotIdentity, CallbackAction, Malformed, parse_update
 from adapters.telegram.polling import ALLOWED_UPDATES, Poller
+from adapters.telegram.probe import REJECTED
 from adapters.telegram.ratelimit import ChatRateLimiter
 from adapters.telegram.request import AiohttpRequest
-from adapters.telegram.stream import TelegramReplyStream
+from adapters.telegram.stream import EditStream
 from bot import commands
 from bot.config import LimitSettings, TelegramSettings
-from bot.errors import DeliveryError
+from bot.errors import AdapterError, DeliveryError
 from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
 from bot.ports.channels import MessageSink
 
@@ -58,13 +60,18 @@ class TelegramAdapter(BaseAdapter):
     ) -> None:
         self.settings = settings
         self.sink = sink
-        self.application = _build_application(settings)
+        self.updates_request = AiohttpRequest(
+            connection_pool_size=1, connect_timeout=10, read_timeout=10, write_timeout=20,
+            pool_timeout=10,
+        )  # fmt: skip
+        self.application = _build_application(settings, self.updates_request)
         self.bot: ExtBot[Any] = self.application.bot
         self.text = TextSender(self.bot)
         self.downloader = Downloader(self.bot, limits.max_media_mb)
         self.identity = BotIdentity(id=0, username="")
         self._poller: Poller | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.drafts = True  # until Telegram refuses sendMessageDraft
 
     # lifecycle ----------------------------------------------------------------------
     @property
@@ -84,7 +91,13 @@ class TelegramAdapter(BaseAdapter):
         return [web.post(WEBHOOK_PATH, self._webhook)] if self.webhook_mode else []
 
     async def start(self) -> None:
-        await self.application.initialize()  # getMe: who we are in groups
+        """Raises AdapterError, without the token, when Telegram rejects it (PTB's own
+        message for that quotes the token)."""
+        try:
+            await self.application.initialize()  # getMe: who we are in groups
+        except InvalidToken:
+            await asyncio.gather(self.bot.request.shutdown(), self.updates_request.shutdown())
+            raise AdapterError(f"{REJECTED}; the Telegram channel is off") from None
         self.identity = BotIdentity(id=self.bot.id, username=self.bot.username)
         await self.application.start()
         async with delivering():
@@ -97,7 +110,7 @@ class TelegramAdapter(BaseAdapter):
             else:
                 await self.bot.delete_webhook()
         if not self.webhook_mode:
-            self._poller = Poller(self.bot, self.ingest)
+            self._poller = Poller(self.updates_request, self.bot.base_url, self.ingest)
             self._poller.start()
         log.info("Telegram: @%s (%s)", self.identity.username,
                  "webhook" if self.webhook_mode else "long polling")  # fmt: skip
@@ -112,13 +125,25 @@ class TelegramAdapter(BaseAdapter):
         await self.application.shutdown()
 
     # incoming -----------------------------------------------------------------------
-    async def ingest(self, update: Mapping[str, Any]) -> None:
-        """Store what the update carries; returns only once it is safe to acknowledge."""
+    async def ingest(self, update: Any) -> None:
+        """Store what the update carries; returns only once it is safe to acknowledge.
+        Raises only when trying again may succeed (the inbox could not be written)."""
         parsed = parse_update(update, self.identity)
         if isinstance(parsed, IncomingMessage):
             await self.sink.accept(parsed)
         elif isinstance(parsed, CallbackAction):
             await self._on_button(parsed)
+        elif isinstance(parsed, Malformed):
+            await self._reject(update, parsed.reason)
+
+    async def _reject(self, update: Any, reason: str) -> None:
+        """Recorded as failed and then acknowledged: Telegram would offer it forever."""
+        update_id = update.get("update_id") if isinstance(update, Mapping) else None
+        log.warning("Telegram update %r cannot be handled: %s", update_id, reason)
+        try:
+            await self.sink.reject(Platform.TELEGRAM, update, reason)
+        except Exception:  # the update is no better for being fetched again
+            log.exception("recording Telegram update %r as failed failed", update_id)
 
     async def _on_button(self, action: CallbackAction) -> None:
         note = None
@@ -143,9 +168,7 @@ class TelegramAdapter(BaseAdapter):
             return web.Response(status=403)
         try:
             update = await request.json()
-        except ValueError:
-            return web.Response(status=400)
-        if not isinstance(update, dict):
+        except (ValueError, RecursionError):  # not JSON, or nested past what Python reads
             return web.Response(status=400)
         try:
             await self.ingest(update)
@@ -235,8 +258,15 @@ class TelegramAdapter(BaseAdapter):
         async with delivering():
             await self.bot.send_chat_action(chat_id, CHAT_ACTIONS[activity])
 
-    def open_stream(self, chat_id: str, reply_to_id: str | None) -> TelegramReplyStream:
-        return TelegramReplyStream(self.text, chat_id, reply_to_id)
+    def open_stream(self, chat_id: str, reply_to_id: str | None) -> DraftStream | EditStream:
+        """A draft in a private chat (positive ids are users), an edited message in a group."""
+        if self.drafts and chat_id.isdigit():
+            return DraftStream(self.text, chat_id, reply_to_id, on_refused=self._no_drafts)
+        return EditStream(self.text, chat_id, reply_to_id)
+
+    def _no_drafts(self) -> None:
+        log.warning("Telegram refused sendMessageDraft; replies stream by editing a message")
+        self.drafts = False
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work)
@@ -244,9 +274,12 @@ class TelegramAdapter(BaseAdapter):
         task.add_done_callback(self._tasks.discard)
 
 
-def _build_application(settings: TelegramSettings) -> Application[Any, Any, Any, Any, Any, Any]:
+def _build_application(
+    settings: TelegramSettings, updates: AiohttpRequest
+) -> Application[Any, Any, Any, Any, Any, Any]:
     """Bot API endpoints, timeouts and flood control from settings; no Updater (see above).
-    HTTP goes through aiohttp (`request.AiohttpRequest`) rather than PTB's httpx stack."""
+    HTTP goes through aiohttp (`request.AiohttpRequest`) rather than PTB's httpx stack;
+    `updates` is the request object for getUpdates, which `Poller` calls itself."""
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
@@ -254,13 +287,10 @@ def _build_application(settings: TelegramSettings) -> Application[Any, Any, Any,
         .base_file_url(settings.file_base_url)
         .updater(None)
         .request(AiohttpRequest(
-            connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=20,
-            media_write_timeout=60, pool_timeout=10,
+            connection_pool_size=64, connect_timeout=10, read_timeout=settings.request_timeout,
+            write_timeout=20, media_write_timeout=60, pool_timeout=10,
         ))
-        .get_updates_request(AiohttpRequest(
-            connection_pool_size=1, connect_timeout=10, read_timeout=10, write_timeout=20,
-            pool_timeout=10,
-        ))
+        .get_updates_request(updates)
     )  # fmt: skip
     if settings.rate_limiter:
         # the builder types its rate-limiter argument from the chain so far (no limiter yet)

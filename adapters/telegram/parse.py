@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from adapters.telegram.shape import update_problem
 from adapters.timestamps import epoch_to_utc
 from bot.models import ContentKind, IncomingMessage, MediaRef, Platform
 
@@ -52,11 +53,28 @@ class CallbackAction:
     feedback: int | None = None
 
 
-Parsed = IncomingMessage | CallbackAction | None
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """An update that cannot be read, and why: it is recorded as failed and acknowledged."""
+
+    reason: str
+
+
+Parsed = IncomingMessage | CallbackAction | Malformed | None
 
 
 def parse_update(update: Json, bot: BotIdentity) -> Parsed:
-    """One update → a message for the inbox, a button press, or None (not for us)."""
+    """One update → a message for the inbox, a button press, None (not for us) or Malformed."""
+    problem = update_problem(update)
+    if problem is not None:
+        return Malformed(problem)
+    try:
+        return _parse_update(update, bot)
+    except (LookupError, TypeError, ValueError, AttributeError) as error:  # a shape not foreseen
+        return Malformed(f"the update could not be read ({type(error).__name__})")
+
+
+def _parse_update(update: Json, bot: BotIdentity) -> Parsed:
     if isinstance(message := update.get("message"), Mapping):
         return parse_message(message, bot, raw=update)
     if isinstance(edited := update.get("edited_message"), Mapping):

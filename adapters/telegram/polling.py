@@ -4,24 +4,35 @@ PTB's Updater puts fetched updates on a queue and confirms them with the next ge
 (and once more on shutdown) whether or not a handler has run, so a crash could lose them.
 Here the offset moves past an update only after `handle` returned for it; if `handle`
 fails, the same updates are fetched again after a pause (the inbox ignores repeats).
+`handle` returns for an update it cannot read too (it records it as failed), so one bad
+update never holds up the ones behind it.
+
+Updates are fetched as the JSON Telegram sends, not as PTB `Update` objects: `Bot.get_updates`
+builds those for the whole batch and raises when one of them does not fit its model (a sender
+that is a string, a voice without a file id), which would stop polling at that update for
+good. The call goes through the same request object PTB uses for getUpdates, with its
+parameters in the query string (one of the ways the Bot API takes them), so PTB's timeouts
+and its mapping of errors (a rejected token, a conflict, flood control) still apply.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
-from telegram import Bot
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.request import BaseRequest
 
 from adapters.telegram.errors import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Mapping[str, Any]], Awaitable[None]]
+Handler = Callable[[Any], Awaitable[None]]
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 MAX_BACKOFF = 30.0
 
@@ -29,16 +40,19 @@ MAX_BACKOFF = 30.0
 class Poller:
     def __init__(
         self,
-        bot: Bot,
+        request: BaseRequest,
+        bot_url: str,
         handle: Handler,
         *,
         timeout: int = 25,
         allowed_updates: Sequence[str] = ALLOWED_UPDATES,
     ) -> None:
-        self._bot = bot
+        """`request` is the bot's getUpdates request object, `bot_url` its `Bot.base_url`."""
+        self._request = request
+        self._url = f"{bot_url}/getUpdates"
         self._handle = handle
         self._timeout = timeout
-        self._allowed = list(allowed_updates)
+        self._allowed = json.dumps(list(allowed_updates))
         self._offset: int | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -53,8 +67,7 @@ class Poller:
                 await self._task
         if self._offset is not None:
             with contextlib.suppress(TelegramError):
-                await self._bot.get_updates(offset=self._offset, timeout=0, limit=1,
-                                            allowed_updates=self._allowed)  # fmt: skip
+                await self._fetch(wait=0, limit=1)
 
     async def _run(self) -> None:
         backoff = 1.0
@@ -76,9 +89,22 @@ class Poller:
                 backoff = min(backoff * 2, MAX_BACKOFF)
 
     async def _poll_once(self) -> None:
-        updates = await self._bot.get_updates(
-            offset=self._offset, timeout=self._timeout, allowed_updates=self._allowed
+        updates = await self._fetch(wait=self._timeout)
+        for update in updates if isinstance(updates, list) else ():
+            await self._handle(update)
+            update_id = update.get("update_id") if isinstance(update, dict) else None
+            if isinstance(update_id, int) and not isinstance(update_id, bool):
+                self._offset = update_id + 1
+
+    async def _fetch(self, *, wait: int, limit: int | None = None) -> Any:
+        """getUpdates, waiting up to `wait` seconds for an update to arrive."""
+        query: dict[str, Any] = {"timeout": wait, "allowed_updates": self._allowed}
+        if self._offset is not None:
+            query["offset"] = self._offset
+        if limit is not None:
+            query["limit"] = limit
+        read_timeout = self._request.read_timeout
+        return await self._request.post(
+            f"{self._url}?{urlencode(query)}",
+            read_timeout=None if read_timeout is None else read_timeout + wait,
         )
-        for update in updates:
-            await self._handle(update.to_dict())
-            self._offset = update.update_id + 1

@@ -1,8 +1,11 @@
-"""A reply shown while it is generated: one message, edited at most once per interval.
+"""Replies shown while they are generated: the pacing both ways of showing them share, and
+the group way, one message edited as the text grows.
 
-Nothing is sent until `first_delay` has passed, so a quick answer costs a single
-sendMessage; partial text goes out plain (half-written Markdown is not valid markup) and
-the final text is rendered as HTML with the feedback buttons.
+A private chat streams into an animated draft (`adapters.telegram.draft`). A group has no
+drafts, and every message and edit counts against its 20 a minute, so there the first text
+goes out after `first_delay` (a quick answer costs a single sendMessage) and the message is
+edited at most once per `interval`. Partial text goes out plain (half-written Markdown is not
+valid markup); the final text is rendered as HTML with the feedback buttons.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import contextlib
 import logging
 import time
 
-from telegram.error import TelegramError
+from telegram.error import TelegramError, TimedOut
 
 from adapters.telegram.format import escape_html, split_text, to_html
 from adapters.telegram.markup import keyboard
@@ -22,26 +25,20 @@ from bot.errors import DeliveryError
 log = logging.getLogger(__name__)
 
 STOPPED_MARK = " … (stopped)"
+GROUP_FIRST_DELAY = 1.0
+GROUP_INTERVAL = 3.0  # Telegram's 20 messages a minute in a group
 
 
-class TelegramReplyStream:
-    def __init__(
-        self,
-        sender: TextSender,
-        chat_id: str,
-        reply_to_id: str | None,
-        *,
-        interval: float = 1.0,
-        first_delay: float = 1.0,
-    ) -> None:
-        self._sender = sender
-        self._chat_id = chat_id
-        self._reply_to_id = reply_to_id
+class PacedStream:
+    """The latest text, shown at most once per `interval`; subclasses say how (`_show_partial`).
+
+    A partial update that fails is logged and skipped: the final text is what must arrive.
+    """
+
+    def __init__(self, *, interval: float, first_delay: float) -> None:
         self._interval = interval
         self._next_at = time.monotonic() + first_delay
         self._latest = ""
-        self._ids: list[int] = []
-        self._shown: list[str] = []
         self._lock = asyncio.Lock()
         self._pending: asyncio.Task[None] | None = None
 
@@ -49,6 +46,50 @@ class TelegramReplyStream:
         self._latest = text
         if self._pending is None or self._pending.done():
             self._pending = asyncio.create_task(self._flush_later())
+
+    async def _show_partial(self, text: str) -> None:
+        raise NotImplementedError
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(max(0.0, self._next_at - time.monotonic()))
+        # Shielded: cancelling a call in flight could leave a message we do not know about.
+        await asyncio.shield(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            async with self._lock:
+                await self._show_partial(self._latest)
+        except (DeliveryError, TelegramError) as failure:
+            log.info("a partial reply was not shown: %s", failure)
+        self._next_at = time.monotonic() + self._interval
+
+    async def _cancel_pending(self) -> None:
+        """Stop what is scheduled; a call already in flight finishes (see `_flush_later`)."""
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pending
+
+
+class EditStream(PacedStream):
+    """One message (more past 4096 characters), edited as the text grows."""
+
+    def __init__(
+        self,
+        sender: TextSender,
+        chat_id: str,
+        reply_to_id: str | None,
+        *,
+        interval: float = GROUP_INTERVAL,
+        first_delay: float = GROUP_FIRST_DELAY,
+    ) -> None:
+        super().__init__(interval=interval, first_delay=first_delay)
+        self._sender = sender
+        self._chat_id = chat_id
+        self._reply_to_id = reply_to_id
+        self._ids: list[int] = []
+        self._shown: list[str] = []
+        self._lost_send = False
 
     async def finish(self, text: str, *, feedback_for: int | None = None) -> list[str]:
         """Final text as HTML with 👍/👎: streams carry generated answers, which all get them."""
@@ -67,24 +108,17 @@ class TelegramReplyStream:
                     self._chat_id, self._ids[-1], self._shown[-1] + STOPPED_MARK, formatted=False
                 )
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(max(0.0, self._next_at - time.monotonic()))
-        # Shielded: cancelling a send in flight could leave a message we do not know about.
-        await asyncio.shield(self._flush())
-
-    async def _flush(self) -> None:
+    async def _show_partial(self, text: str) -> None:
+        if self._lost_send:
+            return
         try:
-            async with self._lock:
-                await self._show(split_text(self._latest), final=False)
-        except (DeliveryError, TelegramError) as failure:  # the final text is what must arrive
-            log.info("stream update to %s failed: %s", self._chat_id, failure)
-        self._next_at = time.monotonic() + self._interval
-
-    async def _cancel_pending(self) -> None:
-        if self._pending is not None and not self._pending.done():
-            self._pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pending
+            await self._show(split_text(text), final=False)
+        except DeliveryError as failure:
+            if isinstance(failure.__cause__, TimedOut):
+                # Telegram may have taken that message without our knowing its id: sending the
+                # part again could leave a second copy in the chat, so only the final text goes.
+                self._lost_send = True
+            raise
 
     async def _show(
         self, chunks: list[str], *, final: bool, feedback_for: int | None = None

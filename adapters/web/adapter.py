@@ -38,10 +38,22 @@ STATIC = Path(__file__).with_name("static")
 # The one rule for web chat ids; the page asks the server for a new one (POST /api/chats).
 CHAT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CHAT_ID_RULE = "chat_id must be 1-64 letters, digits, _ or -"
+# The store's ids are 32-bit integers (INTEGER on PostgreSQL): a larger one names nothing.
+MAX_ID = 2**31 - 1
+AFTER_RULE = f"after must be a message id (a whole number from 0 to {MAX_ID})."
 
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+def _message_id(text: str) -> int | None:
+    """A stored message's id, or None for anything that cannot be one."""
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    return number if 0 <= number <= MAX_ID else None
 
 
 class WebAdapter(BaseAdapter):
@@ -122,10 +134,9 @@ class WebAdapter(BaseAdapter):
 
     async def list_messages(self, request: web.Request) -> web.Response:
         chat_id = self._chat_id(request)
-        try:
-            after = int(request.query.get("after", "0") or 0)
-        except ValueError:
-            return _error(400, "after must be a message id (a whole number).")
+        after = _message_id(request.query.get("after", "0") or "0")
+        if after is None:
+            return _error(400, AFTER_RULE)
         rows = await self.log.messages(Platform.WEB, chat_id, after_id=after)
         return web.json_response([self._json(row) for row in rows])
 
@@ -150,22 +161,16 @@ class WebAdapter(BaseAdapter):
         }
 
     async def voice(self, request: web.Request) -> web.Response:
-        try:
-            message_id = int(request.match_info["message_id"].removesuffix(".ogg"))
-        except ValueError:
-            return _error(404, "No such voice note.")
-        data = await self.log.voice(message_id)
+        message_id = _message_id(request.match_info["message_id"].removesuffix(".ogg"))
+        data = None if message_id is None else await self.log.voice(message_id)
         if data is None:
             return _error(404, "No such voice note.")
         return web.Response(body=data, content_type="audio/ogg",
                             headers={"Cache-Control": "private, max-age=86400"})
 
     async def attachment(self, request: web.Request) -> web.Response:
-        try:
-            message_id = int(request.match_info["message_id"])
-        except ValueError:
-            return _error(404, "No such file.")
-        found = await self.log.attachment(message_id)
+        message_id = _message_id(request.match_info["message_id"])
+        found = None if message_id is None else await self.log.attachment(message_id)
         if found is None:
             return _error(404, "No such file.")
         return web.Response(

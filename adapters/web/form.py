@@ -36,19 +36,25 @@ def _decode(raw: bytes, field: str) -> str:
         raise BadInput(f"The {field} field is not valid UTF-8 text.") from None
 
 
+def _unicode(text: str | None, field: str) -> str | None:
+    """Text that can be stored: JSON may escape a lone surrogate, which UTF-8 cannot hold."""
+    if text is not None:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadInput(f"The {field} field is not valid Unicode text.") from None
+    return text
+
+
 async def read_form(request: web.Request, uploads: UploadStore, *, max_text: int) -> Form:
     """Parse multipart (or JSON/urlencoded text); raise BadInput with a one-line reason."""
     form = Form()
     if request.content_type == "multipart/form-data":
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                raise BadInput("Nested multipart bodies are not supported.")
-            await _read_part(part, form, uploads)
+        await _read_multipart(request, form, uploads)
     elif request.content_type == "application/json":
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python reads
             raise BadInput("The body is not valid JSON.") from None
         if not isinstance(body, dict):
             raise BadInput("The body must be a JSON object.")
@@ -65,6 +71,23 @@ async def read_form(request: web.Request, uploads: UploadStore, *, max_text: int
     return form
 
 
+async def _read_multipart(request: web.Request, form: Form, uploads: UploadStore) -> None:
+    """Every part; a body that is not a well-formed form (no or the wrong boundary, cut off
+    before its closing boundary) is refused, and a file already saved from it removed."""
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise BadInput("Nested multipart bodies are not supported.")
+            await _read_part(part, form, uploads)
+    except ValueError:  # aiohttp's word for a malformed multipart body
+        _discard(form, uploads)
+        raise BadInput("The form is not well-formed multipart data (check its boundary).") from None
+    except BadInput:
+        _discard(form, uploads)
+        raise
+
+
 async def _read_part(part: BodyPartReader, form: Form, uploads: UploadStore) -> None:
     name = part.name or ""
     if name in FILE_FIELDS:
@@ -73,8 +96,8 @@ async def _read_part(part: BodyPartReader, form: Form, uploads: UploadStore) -> 
             raise BadInput("Send one file per message.")
         form.kind = FILE_FIELDS[name]
         form.upload_key, form.upload_size = await uploads.save(part)
-        form.mime_type = part.headers.get("Content-Type")
-        form.file_name = part.filename
+        form.mime_type = _printable(part.headers.get("Content-Type"))
+        form.file_name = _printable(part.filename)
     elif name in ("text", "client_message_id"):
         raw = await part.read(decode=False)
         if len(raw) > MAX_FIELD_BYTES:
@@ -84,6 +107,13 @@ async def _read_part(part: BodyPartReader, form: Form, uploads: UploadStore) -> 
         await part.release()
 
 
+def _printable(header: str | None) -> str | None:
+    """A header value as text: bytes that were not UTF-8 come back as U+FFFD, not surrogates."""
+    if header is None:
+        return None
+    return header.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _discard(form: Form, uploads: UploadStore) -> None:
     if form.upload_key:
         uploads.discard(form.upload_key)
@@ -91,6 +121,7 @@ def _discard(form: Form, uploads: UploadStore) -> None:
 
 async def _check(form: Form, uploads: UploadStore, max_text: int) -> None:
     try:
+        _unicode(form.text, "text")
         if form.client_message_id is not None and not CLIENT_ID.match(form.client_message_id):
             raise BadInput("client_message_id must be 1–100 letters, digits or _ . : -")
         if form.text and len(form.text) > max_text:

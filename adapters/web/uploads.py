@@ -24,18 +24,21 @@ class UploadStore:
         return self.folder / key
 
     async def save(self, part: BodyPartReader) -> tuple[str, int]:
-        """Stream a multipart file to disk, stopping at the size limit."""
+        """Stream a multipart file to disk, stopping at the size limit; nothing is left on
+        disk when it fails."""
         key = uuid.uuid4().hex
         target = self.path(key)
         size = 0
-        with target.open("wb") as out:  # small chunks; the OS write cache absorbs them
-            while chunk := await part.read_chunk(CHUNK):
-                size += len(chunk)
-                if size > self.limit_bytes:
-                    out.close()
-                    target.unlink(missing_ok=True)
-                    raise MediaTooLarge(self.limit_bytes // (1024 * 1024))
-                out.write(chunk)
+        try:
+            with target.open("wb") as out:  # small chunks; the OS write cache absorbs them
+                while chunk := await part.read_chunk(CHUNK):
+                    size += len(chunk)
+                    if size > self.limit_bytes:
+                        raise MediaTooLarge(self.limit_bytes // (1024 * 1024))
+                    out.write(chunk)
+        except BaseException:  # too large, cut off, or the client gone: no half file stays
+            target.unlink(missing_ok=True)
+            raise
         return key, size
 
     def read(self, key: str) -> bytes:

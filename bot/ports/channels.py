@@ -97,6 +97,11 @@ class MessageSink(Protocol):
         """Store the message in the inbox (a redelivery is a no-op) and schedule it."""
         ...
 
+    async def reject(self, platform: Platform, raw: object, reason: str) -> None:
+        """A delivery that cannot be handled (malformed): recorded as failed with its reason
+        and raw body; the channel then acknowledges it, so the platform stops resending it."""
+        ...
+
     async def record_status(
         self, platform: Platform, platform_message_id: str, status: str, error: str | None
     ) -> None:

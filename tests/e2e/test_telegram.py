@@ -4,12 +4,14 @@ talking to the fake Bot API over HTTP through python-telegram-bot."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import ClientSession
 
 from bot.app import Omnivox, serving
@@ -122,6 +124,42 @@ async def test_redelivered_and_edited_messages_are_answered_once(
     assert len(texts(api)) == 1
 
 
+async def test_updates_that_cannot_be_handled_do_not_stop_the_ones_after(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, polling never moved past the first: every later message waited behind it."""
+    with caplog.at_level(logging.WARNING):
+        async with running(api, tmp_path) as app:
+            api.push(load("malformed/lone_surrogate"))
+            api.push(load("malformed/from_string"))
+            await answered(app, api, load("text", message_id=12, text="still here"))
+            stored = await app.store.history.messages(Platform.TELEGRAM, "4242")
+    (answer,) = texts(api)
+    assert "You said: still here" in answer
+    assert [m.text for m in stored if m.direction == "in"] == ["still here"]
+    rejected = [r.getMessage() for r in caplog.records if "input rejected" in r.getMessage()]
+    assert len(rejected) == 2 and "lone surrogate" in rejected[0]
+    assert '"from": "Ada Lovelace"' in rejected[1]  # the raw body is kept with the reason
+
+
+async def test_a_reply_taken_but_answered_too_late_arrives_twice(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """The one window where a reply may arrive twice: Telegram has no idempotency key, and a
+    bot cannot read a chat to see whether its message is there. What the code guarantees:
+    nothing underneath re-sends a call that may have been taken; the outbox tries again only
+    after a failure, once per failed attempt. So one late answer means exactly 2 copies."""
+    api.fail("sendMessage", 0, delay=2.0, taken=True)
+    async with running(api, tmp_path, telegram_request_timeout=0.5) as app:
+        api.push(load("text", text="hello"))
+        await api.wait_for("sendMessage", count=2, within=20)
+        await app.dispatcher.idle()
+        await asyncio.sleep(3.0)  # past the outbox's next retry: nothing more is sent
+    copies = [text for (chat, _), text in api.messages.items() if chat == "4242"]
+    assert len(copies) == 2 and all("You said: hello" in text for text in copies)
+    assert len(api.calls_of("sendMessage")) == 2
+
+
 async def test_flood_control_delivers_after_retry_after(api: FakeBotApi, tmp_path: Path) -> None:
     api.fail("sendMessage", 429, retry_after=1)
     async with running(api, tmp_path, telegram_rate_limiter=True) as app:
@@ -182,6 +220,30 @@ async def test_strangers_get_one_refusal(api: FakeBotApi, tmp_path: Path) -> Non
             await answered(app, api, load("text", message_id=20 + n, text="hi"))
     (refusal,) = texts(api)
     assert "private" in refusal
+
+
+async def test_a_rejected_token_leaves_the_other_channels_serving(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, start-up failed as a whole, with a traceback that printed the token."""
+    port, token = free_port(), "999:AAWrongTokenXyzzy"
+    with caplog.at_level(logging.INFO):  # the default level (DEBUG is redacted by a log filter)
+        async with (
+            running(api, tmp_path, port=port, telegram_bot_token=token) as app,
+            ClientSession() as session,
+        ):
+            assert [a.platform for a in app.adapters] == [Platform.WEB]
+            url = f"http://127.0.0.1:{port}/api/chats/c1/messages"
+            async with session.post(url, json={"text": "still here"}) as response:
+                assert response.status == 202
+            await app.dispatcher.idle()
+            async with session.get(url) as response:
+                replies = [m["text"] for m in await response.json() if m["direction"] == "out"]
+    assert any("You said: still here" in reply for reply in replies)
+    (error,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "rejected the bot token" in error.getMessage() and error.exc_info is None
+    assert "Xyzzy" not in caplog.text
+    assert not api.calls_of("getUpdates")
 
 
 async def test_webhook_checks_the_secret(api: FakeBotApi, tmp_path: Path) -> None:

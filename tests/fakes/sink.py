@@ -18,6 +18,7 @@ class RecordingSink:
     accepted: list[IncomingMessage] = field(default_factory=list)
     statuses: list[tuple[str, str, str | None]] = field(default_factory=list)
     feedback: list[tuple[Platform, str, str, int]] = field(default_factory=list)
+    rejected: list[tuple[Platform, object, str]] = field(default_factory=list)
     known_replies: set[str] | None = None
     last_incoming: datetime | None = field(default_factory=lambda: datetime.now(UTC))
     gate: asyncio.Event | None = None
@@ -36,6 +37,9 @@ class RecordingSink:
         self.seen.add(key)
         self.accepted.append(message)
         return Accepted(id=len(self.accepted))
+
+    async def reject(self, platform: Platform, raw: object, reason: str) -> None:
+        self.rejected.append((platform, raw, reason))
 
     async def record_status(
         self, platform: Platform, platform_message_id: str, status: str, error: str | None

@@ -1,11 +1,13 @@
 """A Bot API server on 127.0.0.1 that python-telegram-bot talks to unmodified.
 
-It speaks the HTTP protocol (`/bot<token>/<method>` with JSON, form or multipart bodies,
-`/file/bot<token>/<path>` downloads), records every call, injects faults per method, and —
+It speaks the HTTP protocol (`/bot<token>/<method>` with parameters in the query string or in
+JSON, form or multipart bodies, `/file/bot<token>/<path>` downloads), records every call,
+injects faults per method (including a send that is carried out but answered too late), and —
 when the official spec is at ../shared/testdata/telegram/api.json — rejects methods and
 parameters the spec does not allow, and calls missing a required parameter. HTML
 `parse_mode` text is parsed the way Telegram does (allowed tags, balanced, known entities),
-and the 4096/1024 limits are enforced on the parsed text.
+and the 4096/1024 limits are enforced on the parsed text. `sendMessageDraft` shows an
+animated draft in a private chat until a message is sent there, as the spec describes it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ BOT_ID = 777000111
 BOT_USERNAME = "omnivox_test_bot"
 TOKEN = f"{BOT_ID}:AAFakeTokenForTests"
 # Integer parameters the calls under test use, for when the spec is not here to say so.
-_INTEGERS = {"chat_id", "duration", "message_id", "offset", "limit", "timeout", "width", "height"}
+_INTEGERS = {"chat_id", "duration", "message_id", "offset", "limit", "timeout", "width", "height",
+             "draft_id"}
 _STRUCTURED = {"reply_parameters", "reply_markup", "commands", "entities", "caption_entities",
                "link_preview_options", "allowed_updates", "scope"}  # fmt: skip
 _HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
@@ -52,6 +55,17 @@ class Fault:
     times: int
     retry_after: int | None = None
     delay: float = 0.0
+    taken: bool = False  # carry the call out, then answer only after `delay`
+
+
+@dataclass
+class Draft:
+    """What a private chat shows while a reply is generated (cleared by the next message)."""
+
+    chat_id: int
+    draft_id: int
+    text: str
+    at: float = field(default_factory=time.monotonic)
 
 
 class ApiError(Exception):
@@ -157,6 +171,8 @@ class FakeBotApi:
         self.files: dict[str, bytes] = {}
         self.claimed_sizes: dict[str, int] = {}
         self.messages: dict[tuple[str, int], str] = {}
+        self.drafts: list[Draft] = []  # every draft shown, in order
+        self.showing: dict[int, Draft] = {}  # chat id -> the draft on screen now
         self.faults: dict[str, list[Fault]] = {}
         self.port = 0
         self._update_ids = itertools.count(1)
@@ -226,8 +242,11 @@ class FakeBotApi:
         times: int = 1,
         retry_after: int | None = None,
         delay: float = 0.0,
+        taken: bool = False,
     ) -> None:
-        """The next `times` calls of `method` fail with `status` (0 = answer after `delay`)."""
+        """The next `times` calls of `method` fail with `status` (0 = answer after `delay`).
+        `taken`: the call is carried out first and answered only after `delay`, as when
+        Telegram took a message but its answer did not reach the client in time."""
         defaults = {
             429: f"Too Many Requests: retry after {retry_after}",
             500: "Internal Server Error",
@@ -236,7 +255,7 @@ class FakeBotApi:
         }
         text = description or defaults.get(status, "")
         self.faults.setdefault(method.lower(), []).append(
-            Fault(status, text, times, retry_after, delay)
+            Fault(status, text, times, retry_after, delay, taken)
         )
 
     def calls_of(self, method: str) -> list[Call]:
@@ -268,8 +287,10 @@ class FakeBotApi:
         call = Call(method, params, files)
         self.calls.append(call)
         await self._notify(self._new_call)
+        late = self._taken(method)
         try:
-            await self._inject(method)
+            if late is None:
+                await self._inject(method)
         except ApiError as injected:
             return injected.response()
         try:
@@ -280,16 +301,20 @@ class FakeBotApi:
             if isinstance(error, Violation):
                 self.rejected.append((method, error.description))
             return error.response()
+        if late is not None:
+            await asyncio.sleep(late)
         return web.json_response({"ok": True, "result": result})
 
     async def _read(
         self, request: web.Request, method: str
     ) -> tuple[dict[str, Any], dict[str, bytes]]:
+        # the Bot API takes parameters from the query string as well as from the body
+        params: dict[str, Any] = dict(request.query)
+        files: dict[str, bytes] = {}
         if request.content_type == "application/json":
             body = await request.json() if request.can_read_body else {}
-            return dict(body or {}), {}
-        params: dict[str, Any] = {}
-        files: dict[str, bytes] = {}
+            query = {k: self._decode(method, k, v) for k, v in params.items()}
+            return query | dict(body or {}), {}
         if request.content_type.startswith("multipart/"):
             reader = await request.multipart()
             async for part in reader:
@@ -319,6 +344,17 @@ class FakeBotApi:
         ):
             return int(value)
         return value
+
+    def _taken(self, method: str) -> float | None:
+        """The delay of a fault that lets the call through and answers late, if one is next."""
+        queue = self.faults.get(method.lower())
+        if not queue or not queue[0].taken:
+            return None
+        fault = queue[0]
+        fault.times -= 1
+        if fault.times <= 0:
+            queue.pop(0)
+        return fault.delay
 
     async def _inject(self, method: str) -> None:
         queue = self.faults.get(method.lower())
@@ -415,7 +451,25 @@ class FakeBotApi:
         text = self._visible(str(p["text"]), p.get("parse_mode"), 4096, "message text")
         message = self._message(p, text=text)
         self.messages[(str(p["chat_id"]), message["message_id"])] = text
+        self.showing.pop(message["chat"]["id"], None)
         return message
+
+    def _send_message_draft(self, p: dict[str, Any], files: dict[str, bytes]) -> bool:
+        """A draft in a private chat; an empty text shows Telegram's "Thinking..." placeholder."""
+        chat_id, draft_id = int(p["chat_id"]), int(p["draft_id"])
+        if draft_id == 0:
+            raise Violation(400, "Bad Request: draft_id must be non-zero")
+        if chat_id <= 0:
+            raise ApiError(400, "Bad Request: TEXTDRAFT_PEER_INVALID")
+        text = str(p.get("text") or "")
+        if (p.get("parse_mode") or "").upper() == "HTML":
+            text = _TelegramHtml.visible(text)
+        if len(text.encode("utf-16-le")) // 2 > 4096:
+            raise Violation(400, "Bad Request: message text is too long")
+        draft = Draft(chat_id, draft_id, text)
+        self.drafts.append(draft)
+        self.showing[chat_id] = draft
+        return True
 
     def _edit_message_text(self, p: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         key = (str(p.get("chat_id")), int(p.get("message_id") or 0))
@@ -463,6 +517,7 @@ _METHODS = {
         "pending_update_count": 0,
     },
     "sendmessage": FakeBotApi._send_message,
+    "sendmessagedraft": FakeBotApi._send_message_draft,
     "editmessagetext": FakeBotApi._edit_message_text,
     "sendvoice": lambda s, p, f: s._send_file("voice", p, f),
     "sendaudio": lambda s, p, f: s._send_file("audio", p, f),

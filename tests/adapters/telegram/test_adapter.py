@@ -289,3 +289,26 @@ async def test_unknown_button_is_still_answered(
 
 def test_html_escaping_is_what_the_fake_sees() -> None:
     assert to_html("1 < 2") == "1 &lt; 2"
+
+
+@pytest.mark.parametrize("limiter", [False, True], ids=["no limiter", "rate limiter"])
+async def test_a_send_that_timed_out_is_not_sent_again_underneath(
+    api: FakeBotApi, sink: RecordingSink, tmp_path: Path, limiter: bool
+) -> None:
+    """Telegram took it but its answer came too late: neither PTB, aiohttp nor the flood
+    limiter sends it again (only a 429, which Telegram did not take, is retried)."""
+    settings = telegram_settings(
+        api, tmp_path, telegram_rate_limiter=limiter, telegram_request_timeout=0.3
+    )
+    telegram = telegram_adapter(settings, sink)
+    await telegram.start()
+    try:
+        api.fail("sendMessage", 0, delay=1.0, taken=True)
+        with pytest.raises(DeliveryError) as failure:
+            await telegram.send_text("4242", "hello")
+        assert not failure.value.permanent  # the outbox decides about trying again
+        assert isinstance(failure.value.__cause__, TimedOut)
+        await asyncio.sleep(1.0)
+        assert len(api.calls_of("sendMessage")) == 1 and len(api.messages) == 1
+    finally:
+        await telegram.stop()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from adapters.telegram.parse import BotIdentity, CallbackAction, parse_update
+from adapters.telegram.parse import BotIdentity, CallbackAction, Malformed, parse_update
 from bot.models import ContentKind, IncomingMessage
 from tests.fakes.telegram_server import BOT_ID, BOT_USERNAME
 from tests.support.corpus import TESTDATA
@@ -95,8 +95,18 @@ DROPPED = (
     "channel_post",
     "inline_query",
     "business_message",
-    "malformed/no_chat",
+    "malformed/business_message",  # not an update kind we read, malformed or not
 )
+# variants under data/malformed/ that cannot be read → the reason they are recorded with
+MALFORMED = {
+    "malformed/no_chat": "message.chat is missing",
+    "malformed/lone_surrogate": "message.text is not valid Unicode (a lone surrogate)",
+    "malformed/text_number": "message.text is not a string",
+    "malformed/no_message_id": "message.message_id is missing",
+    "malformed/voice_without_file_id": "message.voice.file_id is missing",
+    "malformed/from_string": "message.from is not an object",
+    "malformed/photo_strings": "message.photo[0] is not an object",
+}
 CALLBACKS = ("callback_feedback", "callback_command", "callback_group_command", "callback_unknown")
 
 
@@ -123,9 +133,44 @@ def test_dropped(variant: str) -> None:
     assert parse_update(load(variant), BOT) is None
 
 
+@pytest.mark.parametrize("variant", list(MALFORMED))
+def test_malformed_updates_are_named_not_raised(variant: str) -> None:
+    assert parse_update(load(variant), BOT) == Malformed(MALFORMED[variant])
+
+
+@pytest.mark.parametrize(
+    ("update", "reason"),
+    [
+        ([1, 2], "the update is not a JSON object"),
+        ({"update_id": 1, "message": "hello"}, "message is not an object"),
+        (load("text", chat={"id": "4242", "type": "private"}), "message.chat.id is not an integer"),
+        (load("text", message_id=True), "message.message_id is not an integer"),
+        (load("voice", voice__duration="5"), "message.voice.duration is not a number"),
+        (load("reply", reply_to_message__text=7), "message.reply_to_message.text is not a string"),
+        (load("group_text_mention", entities=[{"type": "text_mention", "user": "me"}]),
+         "message.entities[0].user is not an object"),
+        (load("callback_feedback", data=["fb:+1"]), "callback_query.data is not a string"),
+        (load("callback_feedback", **{"from": None}), "callback_query.from is not an object"),
+        (load("edited_message", text={"a": 1}), "edited_message.text is not a string"),
+    ],
+    ids=["list", "message string", "chat id string", "message id bool", "duration string",
+         "quoted text number", "mention user string", "button data list", "button from null",
+         "edited text object"],
+)  # fmt: skip
+def test_more_malformed_shapes(update: Any, reason: str) -> None:
+    assert parse_update(update, BOT) == Malformed(reason)
+
+
+def test_a_lone_surrogate_in_a_key_is_found_and_not_quoted() -> None:
+    parsed = parse_update(load("text", entities=[{"type": "bold", "\ud800": 1}]), BOT)
+    assert isinstance(parsed, Malformed)
+    assert parsed.reason == "message.entities[0] is not valid Unicode (a lone surrogate)"
+    parsed.reason.encode("utf-8")  # safe to log
+
+
 def test_every_recorded_update_is_in_a_table() -> None:
-    tables = {*MESSAGES, *DROPPED, *CALLBACKS} - {"malformed/no_chat"}
-    assert set(names()) == tables
+    recorded = {*MESSAGES, *DROPPED, *CALLBACKS}
+    assert set(names()) == {name for name in recorded if not name.startswith("malformed/")}
 
 
 def test_unsupported_content_is_never_turned_into_text() -> None:

@@ -21,10 +21,12 @@ class Handler:
 
     def __init__(self) -> None:
         self.seen: list[tuple[int, float]] = []
+        self.updates: list[Any] = []
         self.gate: asyncio.Event | None = None
         self.fail_on: set[int] = set()
 
     async def __call__(self, update: Mapping[str, Any]) -> None:
+        self.updates.append(update)
         update_id = int(update["update_id"])
         self.seen.append((update_id, time.monotonic()))
         if self.gate is not None:
@@ -39,11 +41,12 @@ class Handler:
 
 
 @pytest.fixture
-async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
+async def updates(api: FakeBotApi) -> AsyncIterator[AiohttpRequest]:
+    """The getUpdates request object of a bot talking to the fake Bot API."""
     updates = AiohttpRequest(read_timeout=5)
     async with Bot(api.token, base_url=api.base_url, request=AiohttpRequest(),
-                   get_updates_request=updates) as bot:  # fmt: skip
-        yield bot
+                   get_updates_request=updates):  # fmt: skip
+        yield updates
 
 
 @pytest.fixture
@@ -52,8 +55,10 @@ def handler() -> Handler:
 
 
 @pytest.fixture
-async def poller(bot: Bot, handler: Handler) -> AsyncIterator[Poller]:
-    poller = Poller(bot, handler, timeout=1)
+async def poller(
+    api: FakeBotApi, updates: AiohttpRequest, handler: Handler
+) -> AsyncIterator[Poller]:
+    poller = Poller(updates, f"{api.base_url}{api.token}", handler, timeout=1)
     yield poller
     await poller.stop()
 
@@ -135,3 +140,13 @@ async def test_rejected_token_stops_polling(
         await asyncio.sleep(1.5)  # past the pause after which other failures poll again
     assert len(api.calls_of("getUpdates")) == 1
     assert "rejected the bot token" in caplog.text
+
+
+async def test_updates_are_handed_over_as_telegram_sent_them(
+    api: FakeBotApi, poller: Poller, handler: Handler
+) -> None:
+    """The JSON itself, not a client library's model of it (which drops and adds fields)."""
+    pushed = api.push({"message": {"message_id": 1, "chat": {"id": 1}, "colour": "red"}})
+    poller.start()
+    await api.wait_confirmed(pushed["update_id"])
+    assert handler.updates == [pushed]

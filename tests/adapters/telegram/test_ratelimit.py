@@ -1,4 +1,4 @@
-"""Flood control: one message per period in a private chat; groups left to AIORateLimiter."""
+"""Flood control: groups get Telegram's 20 messages a minute; private chats are not paced."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from adapters.telegram.ratelimit import ChatRateLimiter
+from adapters.telegram.ratelimit import GROUP_PER_MINUTE, ChatRateLimiter
 
-PERIOD = 0.3
+GROUP = -1001234567890
 
 
 async def _sent_at(*args: Any, **kwargs: Any) -> float:
@@ -25,47 +25,60 @@ async def _send(limiter: ChatRateLimiter, chat_id: Any, endpoint: str = "sendMes
 
 @pytest.fixture
 async def limiter() -> ChatRateLimiter:
-    limiter = ChatRateLimiter(chat_period=PERIOD)
+    limiter = ChatRateLimiter()
     await limiter.initialize()
     return limiter
 
 
-async def _gap(limiter: ChatRateLimiter, first: tuple[Any, str], second: tuple[Any, str]) -> float:
-    began = await _send(limiter, *first)
-    return await _send(limiter, *second) - began
+async def _span(limiter: ChatRateLimiter, sends: list[tuple[Any, str]]) -> float:
+    """Seconds from the first call's start to the last call's, sent one after another."""
+    began = time.monotonic()
+    last = began
+    for chat_id, endpoint in sends:
+        last = await _send(limiter, chat_id, endpoint)
+    return last - began
 
 
 @pytest.mark.parametrize("chat_id", [4242, "4242"], ids=["int", "string"])
-async def test_a_private_chat_gets_one_message_per_period(
-    limiter: ChatRateLimiter, chat_id: Any
-) -> None:
-    assert await _gap(limiter, (chat_id, "sendMessage"), (chat_id, "sendVoice")) >= PERIOD * 0.9
+async def test_a_private_chat_answers_at_once(limiter: ChatRateLimiter, chat_id: Any) -> None:
+    """Five replies in a row in one private chat: only the overall 30/s spaces them."""
+    sends = [(chat_id, "sendMessage"), (chat_id, "sendVoice")] * 2 + [(chat_id, "sendMessage")]
+    assert await _span(limiter, sends) < 0.5  # 4 gaps of 1/30 s, with room for a busy machine
 
 
 @pytest.mark.parametrize(
-    ("first", "second"),
-    [
-        ((-1001234567890, "sendMessage"), (-1001234567890, "sendMessage")),
-        ((4242, "sendMessage"), (5151, "sendMessage")),
-        ((4242, "sendChatAction"), (4242, "sendChatAction")),
-        (("@channel", "sendMessage"), ("@channel", "sendMessage")),
-    ],
-    ids=["group", "two private chats", "not a message", "channel username"],
+    ("chat_id", "endpoint"),
+    [(GROUP, "sendMessage"), (GROUP, "editMessageText"), ("@channel", "sendMessage")],
+    ids=["group message", "group edit", "channel username"],
 )
-async def test_others_are_not_paced_by_it(
-    limiter: ChatRateLimiter, first: tuple[Any, str], second: tuple[Any, str]
+async def test_a_group_gets_twenty_messages_a_minute(
+    limiter: ChatRateLimiter, chat_id: Any, endpoint: str
 ) -> None:
-    assert await _gap(limiter, first, second) < PERIOD / 2
+    began = time.monotonic()
+    burst = await _span(limiter, [(chat_id, endpoint)] * GROUP_PER_MINUTE)
+    twenty_first = await _send(limiter, chat_id, endpoint) - began
+    assert burst < 2.0  # a minute's allowance goes out at once (at the overall 30/s)
+    assert twenty_first >= 2.5  # then one every 60 s / 20 = 3 s after the first
 
 
-async def test_idle_chats_are_forgotten_past_the_cap() -> None:
-    limiter = ChatRateLimiter(chat_period=0.1, max_chats=2)
+async def test_typing_in_a_group_does_not_use_up_its_messages(limiter: ChatRateLimiter) -> None:
+    await _span(limiter, [(GROUP, "sendChatAction")] * (GROUP_PER_MINUTE + 5))
+    assert await _span(limiter, [(GROUP, "sendMessage")] * GROUP_PER_MINUTE) < 2.0
+
+
+async def test_groups_are_paced_apart(limiter: ChatRateLimiter) -> None:
+    await _span(limiter, [(GROUP, "sendMessage")] * GROUP_PER_MINUTE)
+    assert await _span(limiter, [(GROUP - 1, "sendMessage"), (4242, "sendMessage")]) < 0.5
+
+
+async def test_idle_groups_are_forgotten_past_the_cap() -> None:
+    limiter = ChatRateLimiter(group_per_minute=600, max_groups=2)  # drains in 0.1 s per message
     await limiter.initialize()
-    for chat_id in (1, 2, 3):
-        await _send(limiter, chat_id)
-    await asyncio.sleep(0.15)  # 1, 2 and 3 are idle now
-    await _send(limiter, 4)
-    assert set(limiter._chats) == {4}
-    for chat_id in (5, 6, 7):  # past the cap again, but 4..6 were just paced: all kept
-        await _send(limiter, chat_id)
-    assert set(limiter._chats) == {4, 5, 6, 7}
+    for group in (-1, -2, -3):
+        await _send(limiter, group)
+    await asyncio.sleep(0.15)  # -1, -2 and -3 have drained: idle now
+    await _send(limiter, -4)
+    assert set(limiter._groups) == {-4}
+    for group in (-5, -6, -7):  # past the cap again, but -4..-6 were just used: all kept
+        await _send(limiter, group)
+    assert set(limiter._groups) == {-4, -5, -6, -7}

@@ -333,3 +333,73 @@ async def test_forget_leaves_no_file_of_the_user(keeping: Client, tmp_path: Path
     theirs = {m.media.file_id for m in kept if m.media}
     assert {p.name for p in uploads_in(tmp_path)} == theirs and len(theirs) == 2
 
+
+
+# bodies and ids that used to get 500 -------------------------------------------------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+FIELD = b'Content-Disposition: form-data; name="text"\r\n\r\nhi\r\n'
+VOICE = b'Content-Disposition: form-data; name="voice"; filename="v.ogg"\r\n\r\nOggS1234\r\n'
+BAD_BODIES = {
+    "json nested 100,000 deep": (DEEP, "application/json"),
+    "text nested 100,000 deep": (b'{"text": ' + DEEP + b"}", "application/json"),
+    "lone surrogate": (b'{"text": "\\ud800"}', "application/json"),
+    "lone surrogate among text": (b'{"text": "hi \\udfff there"}', "application/json"),
+    "multipart without a boundary": (b"--x\r\n" + FIELD + b"--x--\r\n", "multipart/form-data"),
+    "multipart with the wrong boundary": (
+        b"--abc\r\n" + FIELD + b"--abc--\r\n", "multipart/form-data; boundary=zzz"),
+    "multipart without a closing boundary": (
+        b"--abc\r\n" + FIELD, "multipart/form-data; boundary=abc"),
+    "a file without a closing boundary": (
+        b"--abc\r\n" + VOICE, "multipart/form-data; boundary=abc"),
+    "multipart that stops in a part's headers": (
+        b"--abc\r\nContent-Disposition: form-da", "multipart/form-data; boundary=abc"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_BODIES))
+async def test_broken_bodies_get_400_and_lose_nothing(
+    web: Client, tmp_path: Path, case: str
+) -> None:
+    await post(web, text="keep me")
+    before = await settled(web)
+    body, content_type = BAD_BODIES[case]
+    session, base, _ = web
+    async with session.post(
+        f"{base}/api/chats/c1/messages", data=body, headers={"Content-Type": content_type}
+    ) as response:
+        assert response.status == 400
+        error = (await response.json())["error"]
+    assert error and "\n" not in error
+    assert await settled(web) == before
+    assert list((tmp_path / "uploads").iterdir()) == []  # no half-written upload left behind
+    await assert_still_serving(web)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/attachments/99999999999999999999999", 404),
+        ("/api/attachments/-99999999999999999999999", 404),
+        ("/api/voice/99999999999999999999999", 404),
+        ("/api/voice/99999999999999999999999.ogg", 404),
+        ("/api/voice/2147483648", 404),
+        ("/api/chats/c1/messages?after=99999999999999999999999", 400),
+        ("/api/chats/c1/messages?after=-99999999999999999999999", 400),
+        ("/api/chats/c1/messages?after=2147483648", 400),
+    ],
+)
+async def test_ids_beyond_any_message_are_a_clear_4xx(web: Client, path: str, status: int) -> None:
+    await post(web, text="keep me")
+    before = await settled(web)
+    session, base, _ = web
+    async with session.get(base + path) as response:
+        assert response.status == status
+        error = (await response.json())["error"]
+    assert error and "\n" not in error
+    assert await settled(web) == before
+    await assert_still_serving(web)
+
+
+async def test_the_largest_id_is_still_an_id(web: Client) -> None:
+    assert await messages(web, after=2**31 - 1) == []

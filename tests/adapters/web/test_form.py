@@ -118,3 +118,12 @@ async def test_invalid_utf8_text_field(client: TestClient) -> None:
     form.add_field("text", b"\xff\xfe", content_type="text/plain")
     status, body = await send(client, data=form)
     assert status == 400 and "UTF-8" in body["error"]
+
+
+async def test_a_file_name_that_is_not_utf8_is_kept_readable(client: TestClient) -> None:
+    body = (b'--b\r\nContent-Disposition: form-data; name="voice"; filename="\xff\xfe.ogg"\r\n'
+            b"Content-Type: audio/ogg\r\n\r\nOggS1234\r\n--b--\r\n")  # fmt: skip
+    status, form = await send(
+        client, data=body, headers={"Content-Type": "multipart/form-data; boundary=b"}
+    )
+    assert status == 200 and form["file_name"] == "\ufffd\ufffd.ogg"
