@@ -82,7 +82,13 @@ class SqlInbox:
         except IntegrityError:  # a concurrent redelivery won the race
             self._users.forget_ids()
             async with self._db.read() as conn:
-                return Accepted(id=await conn.scalar(_INCOMING_ID, key), duplicate=True)
+                found = await conn.scalar(_INCOMING_ID, key)
+            if found is None:  # not a redelivery after all: the failure was something else
+                raise
+            return Accepted(id=found, duplicate=True)
+        except BaseException:
+            self._users.forget_ids()  # a user row made in the rolled-back transaction is gone
+            raise
 
     async def _insert(
         self, conn: AsyncConnection, message: IncomingMessage, in_context: bool

@@ -77,7 +77,11 @@ class SqlUsers:
         unknown = set(changes) - set(SETTINGS)
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
-        async with self._db.write() as conn:
-            row_id = await self.ensure(conn, platform, user_id)
-            if changes:
-                await conn.execute(update(users).where(users.c.id == row_id).values(**changes))
+        try:
+            async with self._db.write() as conn:
+                row_id = await self.ensure(conn, platform, user_id)
+                if changes:
+                    await conn.execute(update(users).where(users.c.id == row_id).values(**changes))
+        except BaseException:
+            self.forget_ids()  # a row made in the rolled-back transaction is gone
+            raise

@@ -76,3 +76,16 @@ async def test_a_new_user_and_a_renamed_one(store: SqlStore, message: Make) -> N
     await store.inbox.accept(message("hi", user_name="Ada"), in_context=True)
     await store.inbox.accept(message("hi", user_name="Ada L."), in_context=True)
     assert (await store.users.settings(Platform.CLI, "chat-1")).reply_mode == "auto"
+
+
+async def test_a_failed_insert_does_not_poison_the_next_message(
+    store: SqlStore, message: Make
+) -> None:
+    import pytest
+
+    with pytest.raises(UnicodeEncodeError):  # the driver refuses to encode it
+        await store.inbox.accept(message("\ud800", user_name="New"), in_context=True)
+    after = await store.inbox.accept(message("fine", user_name="New"), in_context=True)
+    assert after.id is not None and not after.duplicate
+    row = await store.inbox.get(after.id)
+    assert row is not None and row.text == "fine"
