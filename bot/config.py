@@ -30,6 +30,7 @@ class ServerSettings(Section):
     port: int = Field(8080, validation_alias=_env("OMNIVOX_PORT", "port"))
     data_dir: str = Field("data", validation_alias=_env("OMNIVOX_DATA_DIR", "data_dir"))
     log_level: str = Field("INFO", validation_alias=_env("OMNIVOX_LOG_LEVEL", "log_level"))
+    log_sql: bool = Field(False, validation_alias=_env("OMNIVOX_LOG_SQL", "log_sql"))
     warm_engines: bool = Field(True, validation_alias=_env("OMNIVOX_WARM_ENGINES", "warm_engines"))
 
 
