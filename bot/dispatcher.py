@@ -21,6 +21,7 @@ from bot.commands import CommandContext, Invocation, parse_command, run_command
 from bot.config import ConversationSettings, LimitSettings
 from bot.delivery import Courier
 from bot.errors import OmnivoxError
+from bot.limits import bounded, cut_length, too_long_text
 from bot.models import Activity, ContentKind, IncomingMessage, MediaRef, Platform, Reply
 from bot.pipeline import Pipeline, Understood, wants_voice
 from bot.ports.channels import Adapter, ReplyStream
@@ -50,6 +51,7 @@ class Dispatcher:
         self.store = store
         self.engines = engines
         self.settings = settings
+        self.limits = limits
         self.access = access
         self.pipeline = Pipeline(engines, store.history, settings, limits)
         self.adapters: dict[Platform, Adapter] = {}
@@ -97,11 +99,18 @@ class Dispatcher:
     # MessageSink -----------------------------------------------------------
 
     async def accept(self, message: IncomingMessage) -> Accepted:
-        if not self._admitted(message):
+        if not self._allowed(message):
             return Accepted(id=None, refused=True)
-        invocation = parse_command(message.text) if message.kind is ContentKind.TEXT else None
-        accepted = await self.store.inbox.accept(message, in_context=invocation is None)
-        if accepted.duplicate or accepted.id is None:
+        message = bounded(message, self.limits.max_text_chars)
+        cut = cut_length(message.unsupported_type) is not None
+        invocation = (
+            parse_command(message.text) if message.kind is ContentKind.TEXT and not cut else None
+        )
+        accepted = await self.store.inbox.accept(
+            message, in_context=invocation is None and not cut,
+            admit=lambda: self._within_rate(message),
+        )  # fmt: skip
+        if accepted.duplicate or accepted.refused or accepted.id is None:
             return accepted
         if invocation is not None and invocation.name == "stop":
             self.tasks.spawn(self._stop_chat(message.chat_key, accepted.id))
@@ -112,17 +121,22 @@ class Dispatcher:
         self._enqueue(message.chat_key, accepted.id)
         return accepted
 
-    def _admitted(self, message: IncomingMessage) -> bool:
-        """Allowed and within the rate limit; a refusal is said once, not per message."""
-        if not self.access.is_allowed(message):
-            if self.access.should_send_refusal(message):
-                self._tell(message, REFUSAL)
-            return False
-        if not self.access.take(message):
-            if self.access.should_warn(message):
-                self._tell(message, rate_limited_text(self.access.limit))
-            return False
-        return True
+    def _allowed(self, message: IncomingMessage) -> bool:
+        """On the list of users; a refusal is said once, not per message."""
+        if self.access.is_allowed(message):
+            return True
+        if self.access.should_send_refusal(message):
+            self._tell(message, REFUSAL)
+        return False
+
+    def _within_rate(self, message: IncomingMessage) -> bool:
+        """Counts a new message (the inbox asks only for those, never for a redelivery);
+        one over the limit is not stored, and the user is told (once a minute)."""
+        if self.access.take(message):
+            return True
+        if self.access.should_warn(message):
+            self._tell(message, rate_limited_text(self.access.limit))
+        return False
 
     def _tell(self, message: IncomingMessage, text: str) -> None:
         self.tasks.spawn(
@@ -203,7 +217,9 @@ class Dispatcher:
         reply: Reply | None = None
         generated = False
         try:
-            if invocation is not None:
+            if (length := cut_length(message.error)) is not None:
+                reply = Reply(text=too_long_text(self.limits.max_text_chars, length))
+            elif invocation is not None:
                 reply = await run_command(invocation, self._command_context(message, invocation))
             else:
                 reply, stream, generated = await self._answer_message(

@@ -111,14 +111,22 @@ class WebAdapter(BaseAdapter):
             text=form.text,
             media=media,
         )
-        accepted = await self.sink.accept(message)
-        if accepted.duplicate and form.upload_key:
-            self.uploads.discard(form.upload_key)
+        try:
+            accepted = await self.sink.accept(message)
+        except BaseException:
+            self._drop_upload(form.upload_key)  # not stored: the file would wait for nothing
+            raise
+        if accepted.duplicate or accepted.refused:
+            self._drop_upload(form.upload_key)
         if accepted.refused:
             return _error(429, "Too many messages; please wait a minute.")
         return web.json_response(
             {"message_id": accepted.id, "duplicate": accepted.duplicate}, status=202
         )
+
+    def _drop_upload(self, key: str | None) -> None:
+        if key:
+            self.uploads.discard(key)
 
     async def list_messages(self, request: web.Request) -> web.Response:
         chat_id = self._chat_id(request)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -111,8 +112,16 @@ class Forgotten:
 class Inbox(Protocol):
     """Incoming messages and their states."""
 
-    async def accept(self, message: IncomingMessage, *, in_context: bool) -> Accepted:
-        """Insert once per (platform, chat, message id); a redelivery is a duplicate."""
+    async def accept(
+        self,
+        message: IncomingMessage,
+        *,
+        in_context: bool,
+        admit: Callable[[], bool] | None = None,
+    ) -> Accepted:
+        """Insert once per (platform, chat, message id); a redelivery is a duplicate.
+        `admit` is asked about new messages only (never a redelivery); when it says no,
+        nothing is stored and the result is `refused`."""
         ...
 
     async def get(self, message_id: int) -> StoredMessage | None: ...

@@ -88,3 +88,13 @@ async def test_forget_leaves_no_file_of_the_user(keeping: Web, tmp_path: Path) -
     theirs = {m.media.file_id for m in kept if m.media}
     assert {p.name for p in uploads(tmp_path)} == theirs and len(theirs) == 2
 
+
+
+async def test_an_upload_refused_at_the_door_leaves_no_file(tmp_path: Path) -> None:
+    async for (session, base, app) in _serve(tmp_path, rate_limit_per_minute=1):
+        await send((session, base, app), "busy", text="first")
+        form = aiohttp.FormData()
+        form.add_field("voice", tone_ogg(), filename="n.ogg", content_type="audio/ogg")
+        async with session.post(f"{base}/api/chats/busy/messages", data=form) as response:
+            assert response.status == 429
+        assert uploads(tmp_path) == []
