@@ -13,6 +13,11 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+FIRST_CONTACT_NOTICE = (
+    "You are talking to an AI assistant. This conversation is stored on this server: "
+    "/history shows it, /export downloads it, /forget deletes it."
+)
+
 
 def _env(name: str, field: str) -> AliasChoices:
     """Read from the environment variable `name`; `field` is accepted in code and tests."""
@@ -94,6 +99,10 @@ class ConversationSettings(Section):
     max_tokens: int = Field(200, validation_alias=_env("OMNIVOX_LLM_MAX_TOKENS", "max_tokens"))
     system_prompt: str = Field("", validation_alias=_env("OMNIVOX_SYSTEM_PROMPT", "system_prompt"))
     keep_audio: bool = Field(False, validation_alias=_env("OMNIVOX_KEEP_AUDIO", "keep_audio"))
+    first_contact_notice: str = Field(
+        FIRST_CONTACT_NOTICE,
+        validation_alias=_env("OMNIVOX_FIRST_CONTACT_NOTICE", "first_contact_notice"),
+    )
 
     @field_validator("max_concurrent_chats")
     @classmethod
@@ -185,6 +194,12 @@ class WhatsAppSettings(Section):
     )
     api_version: str = Field(
         "v23.0", validation_alias=_env("WHATSAPP_API_VERSION", "api_version")
+    )
+    reply_template: str = Field(
+        "", validation_alias=_env("WHATSAPP_REPLY_TEMPLATE", "reply_template")
+    )
+    reply_template_language: str = Field(
+        "en", validation_alias=_env("WHATSAPP_REPLY_TEMPLATE_LANGUAGE", "reply_template_language")
     )
 
     @property

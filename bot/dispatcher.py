@@ -21,10 +21,12 @@ from bot.commands import CommandContext, Invocation, parse_command, run_command
 from bot.config import ConversationSettings, LimitSettings
 from bot.delivery import Courier
 from bot.errors import OmnivoxError
+from bot.forgetting import Closer
 from bot.limits import bounded, cut_length, too_long_text
 from bot.models import Activity, ContentKind, IncomingMessage, MediaRef, Platform, Reply
+from bot.parts import parse_tag
 from bot.pipeline import Pipeline, Understood, wants_voice
-from bot.ports.channels import Adapter, ReplyStream
+from bot.ports.channels import WAITS_FOR_USER, Adapter, ReplyStream
 from bot.ports.engines import Engines
 from bot.ports.store import Accepted, State, Store, StoredMessage, UserSettings
 from bot.tasks import TaskSet
@@ -56,7 +58,11 @@ class Dispatcher:
         self.pipeline = Pipeline(engines, store.history, settings, limits)
         self.adapters: dict[Platform, Adapter] = {}
         self.tasks = TaskSet()
-        self.courier = Courier(store.outbox, self.adapters, self.tasks)
+        self.closer = Closer(store.privacy, self.adapters, self.tasks)
+        self.courier = Courier(
+            store.outbox, store.parts, self.adapters, self.tasks,
+            on_forget_settled=self.closer.settled,
+        )  # fmt: skip
         self._bound = asyncio.Semaphore(settings.max_concurrent_chats)
         self._queues: dict[str, deque[int]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -76,6 +82,7 @@ class Dispatcher:
         for message in await self.store.inbox.unanswered():
             self._enqueue(message.chat_key, message.id)
         await self.courier.start()
+        await self.closer.start()
 
     async def stop(self) -> None:
         """Cancel work in progress; it stays in the inbox and resumes on the next start."""
@@ -84,6 +91,7 @@ class Dispatcher:
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        self.closer.stop()
         await self.tasks.cancel()
         await self.courier.stop()
         self._workers.clear()
@@ -110,6 +118,8 @@ class Dispatcher:
             message, in_context=invocation is None and not cut,
             admit=lambda: self._within_rate(message),
         )  # fmt: skip
+        if not accepted.duplicate:  # the user wrote: what waited for that may go
+            self.courier.user_wrote(message.platform, message.chat_id)
         if accepted.duplicate or accepted.refused or accepted.id is None:
             return accepted
         if invocation is not None and invocation.name == "stop":
@@ -144,9 +154,30 @@ class Dispatcher:
         )
 
     async def record_status(
-        self, platform: Platform, platform_message_id: str, status: str, error: str | None
+        self,
+        platform: Platform,
+        platform_message_id: str,
+        status: str,
+        error: str | None,
+        *,
+        tag: str | None = None,
     ) -> None:
+        """A report on something we sent. One carrying our tag settles a part whose send
+        was unclear (its reply goes on at once); one saying the message may go only once
+        the user writes puts its reply back to wait for that."""
+        if (named := parse_tag(tag)) is not None:
+            reply_id, part = named
+            if await self.store.parts.report(reply_id, part, platform_message_id, status):
+                self.tasks.spawn(self.courier.deliver(reply_id))
+        if status == WAITS_FOR_USER:
+            held = await self.store.outbox.hold(platform, platform_message_id, error)
+            if held is not None:
+                self.courier.waits(platform, held)
+            return
         await self.store.outbox.record_status(platform, platform_message_id, status, error)
+
+    async def shown(self, platform: Platform, chat_id: str, message_id: int) -> None:
+        await self.closer.shown(platform, chat_id, message_id)
 
     async def record_feedback(
         self, platform: Platform, chat_id: str, platform_message_id: str, value: int
@@ -234,7 +265,10 @@ class Dispatcher:
         finally:
             indicator.cancel()
         if reply is not None:
-            await self.courier.answer(message, reply, in_context=generated, stream=stream)
+            await self.courier.answer(
+                message, reply, in_context=generated, stream=stream,
+                notice=self.settings.first_contact_notice.strip() or None,
+            )  # fmt: skip
         if message.media is not None and not self.settings.keep_audio:
             await self._release(message.platform, message.media)
 
@@ -289,7 +323,21 @@ class Dispatcher:
             self._generating.pop(message.chat_key, None)
 
     def _command_context(self, message: StoredMessage, invocation: Invocation) -> CommandContext:
-        return CommandContext(message, invocation.args, self.store, self.engines, self._release)
+        return CommandContext(
+            message, invocation.args, self.store, self.engines, self._release,
+            forget_files=self._forget_files,
+            notice=self.settings.first_contact_notice.strip(),
+        )  # fmt: skip
+
+    async def _forget_files(self, platform: Platform, chat_id: str) -> None:
+        """What a channel keeps of a chat outside the store goes with a forget."""
+        adapter = self.adapters.get(platform)
+        if adapter is None:
+            return
+        try:
+            await adapter.forget_chat(chat_id)
+        except Exception as failure:
+            log.warning("could not delete a %s chat's files: %s", platform.value, failure)
 
     async def _release(self, platform: Platform, media: MediaRef) -> None:
         """Let the channel drop what it holds of the media; a failure only costs disk."""

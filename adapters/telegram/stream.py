@@ -77,7 +77,7 @@ class TelegramReplyStream:
             async with self._lock:
                 await self._show(split_text(self._latest), final=False)
         except (DeliveryError, TelegramError) as failure:  # the final text is what must arrive
-            log.info("stream update to %s failed: %s", self._chat_id, failure)
+            log.info("a stream update failed: %s", failure)  # no chat id: see README Privacy
         self._next_at = time.monotonic() + self._interval
 
     async def _cancel_pending(self) -> None:

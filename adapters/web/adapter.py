@@ -27,9 +27,11 @@ from bot.models import (
     IncomingMessage,
     MediaRef,
     Platform,
+    ReplyEvent,
     VoiceAudio,
 )
-from bot.ports.channels import ChatLog, MessageSink
+from bot.parts import UNRECORDED
+from bot.ports.channels import ChatLog, MessageSink, PartLog
 from bot.ports.store import Direction, State, StoredMessage
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ STATIC = Path(__file__).with_name("static")
 # The one rule for web chat ids; the page asks the server for a new one (POST /api/chats).
 CHAT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CHAT_ID_RULE = "chat_id must be 1-64 letters, digits, _ or -"
+CONFIRMATION_HOLD = 600.0
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -48,6 +51,9 @@ class WebAdapter(BaseAdapter):
     """Delivery is the store itself: the page polls `GET .../messages`."""
 
     platform = Platform.WEB
+    # a forget's confirmation stays until the page has read it (it then starts afresh),
+    # or this long when no page comes back for it
+    confirmation_hold = CONFIRMATION_HOLD
 
     def __init__(
         self, sink: MessageSink, log: ChatLog, *, limits: LimitSettings, uploads: Path
@@ -135,7 +141,11 @@ class WebAdapter(BaseAdapter):
         except ValueError:
             return _error(400, "after must be a message id (a whole number).")
         rows = await self.log.messages(Platform.WEB, chat_id, after_id=after)
-        return web.json_response([self._json(row) for row in rows])
+        response = web.json_response([self._json(row) for row in rows])
+        for row in rows:  # the page has the confirmation of a forget: its traces may go
+            if row.event is ReplyEvent.HISTORY_DELETED and row.state is State.DELIVERED:
+                await self.sink.shown(Platform.WEB, chat_id, row.id)
+        return response
 
     def _json(self, row: StoredMessage) -> dict[str, object]:
         incoming = row.direction is Direction.IN
@@ -199,6 +209,7 @@ class WebAdapter(BaseAdapter):
         reply_to_id: str | None = None,
         choices: Sequence[Choice] = (),
         feedback_for: int | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
         return [uuid.uuid4().hex]
 
@@ -210,10 +221,16 @@ class WebAdapter(BaseAdapter):
         text: str,
         reply_to_id: str | None = None,
         feedback_for: int | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
         return [uuid.uuid4().hex]
 
     async def send_attachment(
-        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        attachment: Attachment,
+        *,
+        reply_to_id: str | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
         return [uuid.uuid4().hex]

@@ -52,6 +52,7 @@ class Fault:
     times: int
     retry_after: int | None = None
     delay: float = 0.0
+    skip: int = 0  # calls let through before the fault starts
 
 
 class ApiError(Exception):
@@ -226,8 +227,10 @@ class FakeBotApi:
         times: int = 1,
         retry_after: int | None = None,
         delay: float = 0.0,
+        skip: int = 0,
     ) -> None:
-        """The next `times` calls of `method` fail with `status` (0 = answer after `delay`)."""
+        """The next `times` calls of `method` fail with `status` (0 = answer after `delay`),
+        after letting `skip` calls through."""
         defaults = {
             429: f"Too Many Requests: retry after {retry_after}",
             500: "Internal Server Error",
@@ -236,7 +239,7 @@ class FakeBotApi:
         }
         text = description or defaults.get(status, "")
         self.faults.setdefault(method.lower(), []).append(
-            Fault(status, text, times, retry_after, delay)
+            Fault(status, text, times, retry_after, delay, skip)
         )
 
     def calls_of(self, method: str) -> list[Call]:
@@ -325,6 +328,9 @@ class FakeBotApi:
         if not queue:
             return
         fault = queue[0]
+        if fault.skip:
+            fault.skip -= 1
+            return
         fault.times -= 1
         if fault.times <= 0:
             queue.pop(0)
