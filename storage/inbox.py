@@ -89,10 +89,14 @@ class SqlInbox:
                 if admit is not None and not admit():
                     return Accepted(id=None, refused=True)
                 return Accepted(id=await self._insert(conn, message, in_context))
-        except IntegrityError:  # a concurrent redelivery won the race
-            self._users.forget_ids()
+        except IntegrityError:  # a concurrent redelivery won the race, or a cached user
+            self._users.forget_ids()  # row was deleted by a forget (another process's too)
             async with self._db.read() as conn:
-                return Accepted(id=await conn.scalar(_INCOMING_ID, key), duplicate=True)
+                existing = await conn.scalar(_INCOMING_ID, key)
+            if existing is not None:
+                return Accepted(id=existing, duplicate=True)
+            async with self._db.write(urgent=True) as conn:
+                return Accepted(id=await self._insert(conn, message, in_context))
 
     async def _insert(
         self, conn: AsyncConnection, message: IncomingMessage, in_context: bool

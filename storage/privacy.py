@@ -91,6 +91,7 @@ class SqlPrivacy:
                 await conn.execute(delete(users).where(users.c.id == user))
             if not group:
                 await _drop_conversations(conn, platform, chat_id, keeping=keep_id)
+        self._users.forget_ids()  # an accept may have cached the row while we waited
         await self._db.scrub()
         media = [(Platform(row.platform), media_ref(row.media)) for row in found]
         held = tuple((where, ref) for where, ref in media if ref is not None)

@@ -76,3 +76,17 @@ async def test_a_new_user_and_a_renamed_one(store: SqlStore, message: Make) -> N
     await store.inbox.accept(message("hi", user_name="Ada"), in_context=True)
     await store.inbox.accept(message("hi", user_name="Ada L."), in_context=True)
     assert (await store.users.settings(Platform.CLI, "chat-1")).reply_mode == "auto"
+
+
+async def test_a_message_after_another_process_forgot_the_user_is_kept(
+    store: SqlStore, db_url: str, message: Make
+) -> None:
+    """This store remembers the user's row id; another process forgets the user."""
+
+    await store.inbox.accept(message("before"), in_context=True)
+    other = SqlStore.from_url(db_url)
+    await other.privacy.forget(Platform.CLI, "chat-1", "chat-1")
+    await other.close()
+    after = await store.inbox.accept(message("after"), in_context=True)
+    assert not after.duplicate and after.id is not None
+    assert [m.text for m in await store.history.messages(Platform.CLI, "chat-1")] == ["after"]
