@@ -8,7 +8,8 @@ from aiohttp import web
 
 from bot.errors import UnreadableMedia
 from bot.models import Activity, Attachment, MediaRef, Platform
-from bot.ports.channels import ReplyStream
+from bot.parts import UNRECORDED
+from bot.ports.channels import PartLog, ReplyStream
 
 
 class BaseAdapter:
@@ -16,6 +17,7 @@ class BaseAdapter:
     defaults to what a channel without that feature does."""
 
     platform: Platform
+    confirmation_hold: float = 0.0  # a forget's confirmation goes once it is sent
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return []
@@ -32,8 +34,16 @@ class BaseAdapter:
     async def release(self, media: MediaRef) -> None:
         return None  # nothing of the media is held here
 
+    async def forget_chat(self, chat_id: str) -> None:
+        return None  # nothing of the chat is kept outside the store
+
     async def send_attachment(
-        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        attachment: Attachment,
+        *,
+        reply_to_id: str | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
         raise NotImplementedError(f"{type(self).__name__} cannot send files")
 

@@ -1,10 +1,16 @@
-"""The terminal chat (`omnivox chat`): the same pipeline, read from stdin, printed to stdout."""
+"""The terminal chat (`omnivox chat`): the same pipeline, read from stdin, printed to stdout.
+
+Voice replies and exported files are written to a folder of the data directory for the
+person at the keyboard to open; `/forget` deletes them with the rest. The files users
+send are their own and are read where they lie, never copied or deleted.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import mimetypes
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,6 +25,8 @@ from bot.models import (
     Platform,
     VoiceAudio,
 )
+from bot.parts import UNRECORDED
+from bot.ports.channels import PartLog
 
 CHAT_ID = "terminal"
 
@@ -83,11 +91,14 @@ class TerminalAdapter(BaseAdapter):
         reply_to_id: str | None = None,
         choices: Sequence[Choice] = (),
         feedback_for: int | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
+        if (shown := parts.sent(0)) is not None:
+            return [shown]
         self.write(f"omnivox> {text}")
         for choice in choices:
             self.write(f"          [{choice.label}] {choice.command}")
-        return self._ids()
+        return await self._recorded(parts)
 
     async def send_voice(
         self,
@@ -97,17 +108,38 @@ class TerminalAdapter(BaseAdapter):
         text: str,
         reply_to_id: str | None = None,
         feedback_for: int | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
+        if (shown := parts.sent(0)) is not None:
+            return [shown]
         ids = self._ids()
         target = self.out_dir / f"reply-{ids[0]}.ogg"
         await asyncio.to_thread(target.write_bytes, voice.data)
         self.write(f"omnivox> {text}\n          (voice note, {voice.duration:.1f} s: {target})")
+        await parts.record(0, ids[0])
         return ids
 
     async def send_attachment(
-        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        attachment: Attachment,
+        *,
+        reply_to_id: str | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
+        if (shown := parts.sent(0)) is not None:
+            return [shown]
         target = self.out_dir / attachment.file_name
         await asyncio.to_thread(target.write_bytes, attachment.data)
         self.write(f"          (file saved: {target})")
-        return self._ids()
+        return await self._recorded(parts)
+
+    async def _recorded(self, parts: PartLog) -> list[str]:
+        ids = self._ids()
+        await parts.record(0, ids[0])
+        return ids
+
+    async def forget_chat(self, chat_id: str) -> None:
+        """The voice replies and files written for the chat go with its history."""
+        await asyncio.to_thread(shutil.rmtree, self.out_dir, True)
+        await asyncio.to_thread(self.out_dir.mkdir, parents=True, exist_ok=True)

@@ -79,7 +79,10 @@ class MemorySink:
         self.count += 1
         return Accepted(id=self.count)
 
-    async def record_status(self, *args: Any) -> None:
+    async def record_status(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    async def shown(self, *args: Any) -> None:
         return None
 
     async def record_feedback(self, *args: Any) -> bool:

@@ -13,7 +13,11 @@ REFUSAL = "Sorry, this assistant is private and you are not on its list of users
 
 
 def rate_limited_text(limit: int) -> str:
-    return f"You are sending messages faster than I can take them: the limit is {limit} a minute."
+    return (
+        f"You are sending messages faster than I can take them (the limit is {limit} a "
+        "minute): I skipped your last message and will skip any more this minute. "
+        "Please send them again in a minute."
+    )
 
 
 class AccessPolicy:

@@ -22,8 +22,10 @@ from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.errors import AdapterError
 from bot.http_limits import LINGER, CappedSite, Limits, body_pace
+from bot.logs import protect_settings, quiet_statements
 from bot.ports.channels import Adapter
 from bot.ports.engines import Engines
+from bot.redaction import protect
 from storage.database import upgrade
 from storage.store import SqlStore
 
@@ -34,6 +36,8 @@ class Omnivox:
     """Builds everything from settings; `start()` makes it serve, `stop()` winds it down."""
 
     def __init__(self, settings: Settings, engines: Engines | None = None) -> None:
+        protect_settings(settings)
+        quiet_statements(sql=settings.server.log_sql)
         if engines is None:
             from bot.engines.registry import build_engines
 
@@ -72,6 +76,7 @@ class Omnivox:
             from adapters.telegram.adapter import TelegramAdapter
 
             telegram = TelegramAdapter(settings.telegram, self.dispatcher, limits=settings.limits)
+            protect(telegram.webhook_secret)  # derived from the token when not set
             found.append(telegram)
         if settings.whatsapp.enabled:
             from adapters.whatsapp.adapter import WhatsAppAdapter

@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 from bot.config import Settings
-from bot.logs import configure
+from bot.logs import configure, protect_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("doctor", help="which engines, models and channels are available")
     args = parser.parse_args(argv)
     settings = Settings()
-    configure(settings.server.log_level)
+    protect_settings(settings)
+    configure(settings.server.log_level, sql=settings.server.log_sql)
     if args.command == "run":
         return asyncio.run(_run(settings))
     if args.command == "chat":

@@ -21,6 +21,16 @@ SPEEDS = {"slow": 0.8, "normal": 1.0, "fast": 1.25}
 PREVIEW_TEXT = "Hello! This is how I sound."
 
 Release = Callable[[Platform, MediaRef], Awaitable[None]]
+ForgetFiles = Callable[[Platform, str], Awaitable[None]]
+PRIVACY_LINE = (
+    "Privacy: our conversations are stored on this server so I can remember them. "
+    "/history shows them, /export downloads them, and /forget deletes everything "
+    "stored about you."
+)
+
+
+async def _no_files(platform: Platform, chat_id: str) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +61,8 @@ class CommandContext:
     store: Store
     engines: Engines
     release: Release  # drops what a channel still holds of a message's media
+    forget_files: ForgetFiles = _no_files  # drops what a channel keeps of a chat
+    notice: str = ""  # the first-contact notice, when one is set
 
 
 Handler = Callable[[CommandContext], Awaitable[Reply]]
@@ -66,12 +78,12 @@ class Command:
 
 
 async def start(ctx: CommandContext) -> Reply:
+    """The greeting says what is stored: in the words of the first-contact notice when one
+    is set (a first reply that carries it already is not given it twice)."""
     return Reply(
         text=(
             "Hi! I am omnivox, an assistant you can write to, talk to or show photos.\n\n"
-            "Privacy: our conversations are stored on this server so I can remember them. "
-            "/history shows them, /export downloads them, and /forget deletes everything "
-            "stored about you.\n\n" + help_text()
+            f"{ctx.notice or PRIVACY_LINE}\n\n{help_text()}"
         )
     )
 
@@ -183,8 +195,14 @@ async def history(ctx: CommandContext) -> Reply:
 
 
 async def export(ctx: CommandContext) -> Reply:
-    messages = await ctx.store.privacy.export(ctx.message.platform, ctx.message.chat_id)
-    document = history_markdown(messages, title=f"omnivox – {ctx.message.platform.value} chat")
+    """Everything `/forget` would delete: the chat's messages and what is kept about you."""
+    platform, chat, user = ctx.message.platform, ctx.message.chat_id, ctx.message.user_id
+    messages = await ctx.store.privacy.export(platform, chat)
+    document = history_markdown(
+        messages, title=f"omnivox – {platform.value} chat",
+        profile=await ctx.store.privacy.profile(platform, user),
+        elsewhere=await ctx.store.privacy.elsewhere(platform, chat, user),
+    )  # fmt: skip
     return Reply(
         text="Here is our whole history as a Markdown file.",
         attachment=Attachment(
@@ -209,6 +227,7 @@ async def forget(ctx: CommandContext) -> Reply:
     )
     for platform, media in forgotten.media:
         await ctx.release(platform, media)
+    await ctx.forget_files(ctx.message.platform, ctx.message.chat_id)
     log.info("forgot %s message(s) of a %s user", forgotten.messages, ctx.message.platform.value)
     return Reply(
         text=f"Done: deleted {forgotten.messages} message(s) and your settings. "

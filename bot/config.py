@@ -13,6 +13,11 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+FIRST_CONTACT_NOTICE = (
+    "You are talking to an AI assistant. This conversation is stored on this server: "
+    "/history shows it, /export downloads it, /forget deletes it."
+)
+
 
 def _env(name: str, field: str) -> AliasChoices:
     """Read from the environment variable `name`; `field` is accepted in code and tests."""
@@ -30,6 +35,7 @@ class ServerSettings(Section):
     port: int = Field(8080, validation_alias=_env("OMNIVOX_PORT", "port"))
     data_dir: str = Field("data", validation_alias=_env("OMNIVOX_DATA_DIR", "data_dir"))
     log_level: str = Field("INFO", validation_alias=_env("OMNIVOX_LOG_LEVEL", "log_level"))
+    log_sql: bool = Field(False, validation_alias=_env("OMNIVOX_LOG_SQL", "log_sql"))
     warm_engines: bool = Field(True, validation_alias=_env("OMNIVOX_WARM_ENGINES", "warm_engines"))
     http_read_timeout: float = Field(
         10.0, validation_alias=_env("OMNIVOX_HTTP_READ_TIMEOUT", "http_read_timeout")
@@ -121,6 +127,10 @@ class ConversationSettings(Section):
     max_tokens: int = Field(200, validation_alias=_env("OMNIVOX_LLM_MAX_TOKENS", "max_tokens"))
     system_prompt: str = Field("", validation_alias=_env("OMNIVOX_SYSTEM_PROMPT", "system_prompt"))
     keep_audio: bool = Field(False, validation_alias=_env("OMNIVOX_KEEP_AUDIO", "keep_audio"))
+    first_contact_notice: str = Field(
+        FIRST_CONTACT_NOTICE,
+        validation_alias=_env("OMNIVOX_FIRST_CONTACT_NOTICE", "first_contact_notice"),
+    )
 
     @field_validator("max_concurrent_chats")
     @classmethod
@@ -215,6 +225,12 @@ class WhatsAppSettings(Section):
     )
     api_version: str = Field(
         "v23.0", validation_alias=_env("WHATSAPP_API_VERSION", "api_version")
+    )
+    reply_template: str = Field(
+        "", validation_alias=_env("WHATSAPP_REPLY_TEMPLATE", "reply_template")
+    )
+    reply_template_language: str = Field(
+        "en", validation_alias=_env("WHATSAPP_REPLY_TEMPLATE_LANGUAGE", "reply_template_language")
     )
 
     @property

@@ -1,9 +1,12 @@
 """The outbox side: store each answer, send it through its channel once, retry what failed.
 
 A reply is stored before it is sent and marked delivered once sent, so a restart sends
-what was answered but not delivered, and never sends a delivered reply again. Failures
+what was answered but not delivered, and never sends a delivered reply again. Each
+platform message a reply becomes (text parts, a voice note, a file) is recorded as it
+goes out, so a retry after a partial failure sends only the missing parts. Failures
 that may pass are retried with backoff (after `retry_after` when the platform says so);
-permanent ones are recorded with their reason.
+permanent ones are recorded with their reason; a reply the channel may send only once
+the user writes again waits for that.
 """
 
 from __future__ import annotations
@@ -12,19 +15,24 @@ import asyncio
 import dataclasses
 import heapq
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.errors import DeliveryError
-from bot.models import Platform, Reply
-from bot.ports.channels import Adapter, ReplyStream
-from bot.ports.store import Direction, Outbox, State, StoredMessage
+from bot.models import Platform, Reply, ReplyEvent
+from bot.parts import UNRECORDED, DeliveryParts
+from bot.ports.channels import Adapter, PartLog, ReplyStream
+from bot.ports.store import Direction, Outbox, Parts, State, StoredMessage
 from bot.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
 RETRY_SWEEP_EVERY = 2.0
 MAX_BACKOFF = 300.0
+ATTACHMENT_PARTS = 1000  # a reply's file is numbered apart from its text and voice parts
+
+# Told when a forget's confirmation is settled (sent, failed for good, or waiting).
+Settled = Callable[[StoredMessage], Awaitable[None]]
 
 
 def _now() -> datetime:
@@ -35,19 +43,29 @@ class Courier:
     """Delivers stored replies; `delivering` holds those on their way now."""
 
     def __init__(
-        self, outbox: Outbox, adapters: Mapping[Platform, Adapter], tasks: TaskSet
+        self,
+        outbox: Outbox,
+        parts: Parts,
+        adapters: Mapping[Platform, Adapter],
+        tasks: TaskSet,
+        *,
+        on_forget_settled: Settled | None = None,
     ) -> None:
         self.outbox = outbox
+        self.parts = parts
         self.adapters = adapters
         self.tasks = tasks
+        self.on_forget_settled = on_forget_settled
         self.delivering: set[int] = set()
         self._streams: dict[int, ReplyStream] = {}
         # when the deliveries that failed for now come due: the sweep asks the store only then
         self._retries: list[datetime] = []
         self._sweeper: asyncio.Task[None] | None = None
+        self._waiting: set[tuple[Platform, str]] = set()  # chats with replies held for them
 
     async def start(self) -> None:
         """Deliver what was answered but not delivered; then keep retrying what fails."""
+        self._waiting = set(await self.outbox.waiting_chats())
         for reply in await self.outbox.undelivered():
             self.tasks.spawn(self.deliver(reply.id))
         self._sweeper = asyncio.create_task(self._sweep_retries(), name="omnivox-retries")
@@ -64,21 +82,36 @@ class Courier:
         *,
         in_context: bool,
         stream: ReplyStream | None = None,
+        notice: str | None = None,
     ) -> None:
-        """Store the reply to `message`, then deliver it."""
+        """Store the reply to `message` (with the first-contact `notice` if its author has
+        not had it), then deliver it."""
         try:
-            reply_id = await self.outbox.add_reply(message.id, reply, in_context=in_context)
+            reply_id = await self.outbox.add_reply(
+                message.id, reply, in_context=in_context, notice=notice
+            )
         except LookupError:  # the user was just forgotten: answer without storing anything
             await self.send_direct(message.platform, message.chat_id, reply.text)
             return
         if stream is not None:
             self._streams[reply_id] = stream
-        # just stored: what `load_reply` would read back is in hand
-        row = dataclasses.replace(
-            message, id=reply_id, direction=Direction.OUT, state=State.ANSWERED,
-            answer_to=message.id, reply_to_platform_id=message.platform_message_id,
-        )  # fmt: skip
-        await self.deliver(reply_id, (row, reply))
+        # just stored: what `load_reply` would read back is in hand, unless a notice may
+        # have been added to the text
+        await self.deliver(reply_id, None if notice else (just_stored(message, reply_id), reply))
+
+    def user_wrote(self, platform: Platform, chat_id: str) -> None:
+        """A new message from the chat: the replies held for it may go now."""
+        if (platform, chat_id) in self._waiting:
+            self._waiting.discard((platform, chat_id))
+            self.tasks.spawn(self._reopen(platform, chat_id))
+
+    def waits(self, platform: Platform, chat_id: str) -> None:
+        """A reply of this chat was put back to wait for the user (a platform's report)."""
+        self._waiting.add((platform, chat_id))
+
+    async def _reopen(self, platform: Platform, chat_id: str) -> None:
+        for reply_id in await self.outbox.reopen(platform, chat_id):
+            await self.deliver(reply_id)  # one after the other: they keep their order
 
     async def deliver(
         self, reply_id: int, stored: tuple[StoredMessage, Reply] | None = None
@@ -86,32 +119,58 @@ class Courier:
         if reply_id in self.delivering:
             return
         self.delivering.add(reply_id)
+        row: StoredMessage | None = None
+        closing = False  # the confirmation of a forget
+        settled: State | None = None
         try:
             loaded = stored or await self.outbox.load_reply(reply_id)
             if loaded is None or loaded[0].state is not State.ANSWERED:
                 return
             row, reply = loaded
+            closing = reply.event is ReplyEvent.HISTORY_DELETED
             adapter = self.adapters.get(row.platform)
             if adapter is None:
                 return
-            ids = await _send(adapter, row, reply, self._streams.pop(reply_id, None))
+            parts = await DeliveryParts.load(self.parts, reply_id)
+            ids = await _send(adapter, row, reply, self._streams.pop(reply_id, None), parts)
             await self.outbox.mark_delivered(reply_id, ids)
+            settled = State.DELIVERED
         except DeliveryError as failure:
-            await self._failed(reply_id, failure)
+            settled = await self._failed(reply_id, failure, row)
         except Exception as failure:
             log.exception("delivering reply %s failed", reply_id)
-            await self._failed(reply_id, DeliveryError(str(failure)))
+            settled = await self._failed(reply_id, DeliveryError(str(failure)), row)
         finally:
             self.delivering.discard(reply_id)
             self.tasks.settled.set()
+        if closing and row is not None and settled in (
+            State.DELIVERED, State.FAILED, State.WAITING
+        ):
+            await self._forget_settled(row)
 
-    async def _failed(self, reply_id: int, failure: DeliveryError) -> None:
+    async def _forget_settled(self, row: StoredMessage) -> None:
+        if self.on_forget_settled is None:
+            return
+        try:
+            await self.on_forget_settled(row)
+        except Exception:
+            log.exception("clearing after reply %s failed", row.id)
+
+    async def _failed(
+        self, reply_id: int, failure: DeliveryError, row: StoredMessage | None
+    ) -> State:
+        if failure.waits_for_user:
+            log.info("reply %s waits until the user writes again: %s", reply_id, failure.reason)
+            await self.outbox.mark_waiting(reply_id, failure.reason)
+            if row is not None:
+                self._waiting.add((row.platform, row.chat_id))
+            return State.WAITING
         if failure.permanent:
             log.warning("reply %s will not be delivered: %s", reply_id, failure.reason)
             await self.outbox.mark_delivery_failed(
                 reply_id, failure.reason, permanent=True, retry_at=None
             )
-            return
+            return State.FAILED
         delay = failure.retry_after
         if not delay:  # back off by the attempts made so far
             attempts = await self.outbox.attempts(reply_id)
@@ -123,6 +182,7 @@ class Courier:
             reply_id, failure.reason, permanent=False, retry_at=retry_at
         )
         heapq.heappush(self._retries, retry_at)
+        return State.ANSWERED
 
     async def _sweep_retries(self) -> None:
         while True:
@@ -148,13 +208,25 @@ class Courier:
         if adapter is None:
             return
         try:
-            await adapter.send_text(chat_id, text, reply_to_id=reply_to_id)
+            await adapter.send_text(chat_id, text, reply_to_id=reply_to_id, parts=UNRECORDED)
         except DeliveryError as failure:
             log.info("could not tell a %s user: %s", platform.value, failure.reason)
 
 
+def just_stored(message: StoredMessage, reply_id: int) -> StoredMessage:
+    """The row `load_reply` would read back for a reply to `message` just stored."""
+    return dataclasses.replace(
+        message, id=reply_id, direction=Direction.OUT, state=State.ANSWERED,
+        answer_to=message.id, reply_to_platform_id=message.platform_message_id,
+    )  # fmt: skip
+
+
 async def _send(
-    adapter: Adapter, row: StoredMessage, reply: Reply, stream: ReplyStream | None
+    adapter: Adapter,
+    row: StoredMessage,
+    reply: Reply,
+    stream: ReplyStream | None,
+    parts: PartLog,
 ) -> list[str]:
     """The reply's parts through the channel: the voice note or the (streamed) text, then
     any attachment. Returns the platform ids of everything sent."""
@@ -163,15 +235,21 @@ async def _send(
     ids: list[str] = []
     if reply.voice is not None:
         ids += await adapter.send_voice(
-            chat, reply.voice, text=reply.text, reply_to_id=quoting, feedback_for=feedback_for
-        )
-    elif stream is not None:
-        ids += await stream.finish(reply.text)
+            chat, reply.voice, text=reply.text, reply_to_id=quoting, feedback_for=feedback_for,
+            parts=parts,
+        )  # fmt: skip
+    elif stream is not None and parts.sent(0) is None:
+        shown = await stream.finish(reply.text)
+        for index, platform_id in enumerate(shown):
+            await parts.record(index, platform_id)
+        ids += shown
     else:
         ids += await adapter.send_text(
             chat, reply.text, reply_to_id=quoting, choices=reply.choices,
-            feedback_for=feedback_for,
+            feedback_for=feedback_for, parts=parts,
         )  # fmt: skip
     if reply.attachment is not None:
-        ids += await adapter.send_attachment(chat, reply.attachment, reply_to_id=quoting)
+        ids += await adapter.send_attachment(
+            chat, reply.attachment, reply_to_id=quoting, parts=parts.within(ATTACHMENT_PARTS)
+        )
     return ids

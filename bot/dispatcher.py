@@ -22,9 +22,12 @@ from bot.commands import CommandContext, Invocation, parse_command, run_command
 from bot.config import ConversationSettings, LimitSettings
 from bot.delivery import Courier
 from bot.errors import OmnivoxError
+from bot.forgetting import Closer
+from bot.limits import bounded, cut_length, too_long_text
 from bot.models import Activity, ContentKind, IncomingMessage, MediaRef, Platform, Reply
+from bot.parts import parse_tag
 from bot.pipeline import Pipeline, Understood, wants_voice
-from bot.ports.channels import Adapter, ReplyStream
+from bot.ports.channels import WAITS_FOR_USER, Adapter, ReplyStream
 from bot.ports.engines import Engines
 from bot.ports.store import Accepted, State, Store, StoredMessage, UserSettings
 from bot.tasks import TaskSet
@@ -51,11 +54,16 @@ class Dispatcher:
         self.store = store
         self.engines = engines
         self.settings = settings
+        self.limits = limits
         self.access = access
         self.pipeline = Pipeline(engines, store.history, settings, limits)
         self.adapters: dict[Platform, Adapter] = {}
         self.tasks = TaskSet()
-        self.courier = Courier(store.outbox, self.adapters, self.tasks)
+        self.closer = Closer(store.privacy, self.adapters, self.tasks)
+        self.courier = Courier(
+            store.outbox, store.parts, self.adapters, self.tasks,
+            on_forget_settled=self.closer.settled,
+        )  # fmt: skip
         self._bound = asyncio.Semaphore(settings.max_concurrent_chats)
         self._queues: dict[str, deque[int]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -75,6 +83,7 @@ class Dispatcher:
         for message in await self.store.inbox.unanswered():
             self._enqueue(message.chat_key, message.id)
         await self.courier.start()
+        await self.closer.start()
 
     async def stop(self) -> None:
         """Cancel work in progress; it stays in the inbox and resumes on the next start."""
@@ -83,6 +92,7 @@ class Dispatcher:
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        self.closer.stop()
         await self.tasks.cancel()
         await self.courier.stop()
         self._workers.clear()
@@ -98,11 +108,20 @@ class Dispatcher:
     # MessageSink -----------------------------------------------------------
 
     async def accept(self, message: IncomingMessage) -> Accepted:
-        if not self._admitted(message):
+        if not self._allowed(message):
             return Accepted(id=None, refused=True)
-        invocation = parse_command(message.text) if message.kind is ContentKind.TEXT else None
-        accepted = await self.store.inbox.accept(message, in_context=invocation is None)
-        if accepted.duplicate or accepted.id is None:
+        message = bounded(message, self.limits.max_text_chars)
+        cut = cut_length(message.unsupported_type) is not None
+        invocation = (
+            parse_command(message.text) if message.kind is ContentKind.TEXT and not cut else None
+        )
+        accepted = await self.store.inbox.accept(
+            message, in_context=invocation is None and not cut,
+            admit=lambda: self._within_rate(message),
+        )  # fmt: skip
+        if not accepted.duplicate:  # the user wrote: what waited for that may go
+            self.courier.user_wrote(message.platform, message.chat_id)
+        if accepted.duplicate or accepted.refused or accepted.id is None:
             return accepted
         if invocation is not None and invocation.name == "stop":
             self.tasks.spawn(self._stop_chat(message.chat_key, accepted.id))
@@ -113,17 +132,22 @@ class Dispatcher:
         self._enqueue(message.chat_key, accepted.id)
         return accepted
 
-    def _admitted(self, message: IncomingMessage) -> bool:
-        """Allowed and within the rate limit; a refusal is said once, not per message."""
-        if not self.access.is_allowed(message):
-            if self.access.should_send_refusal(message):
-                self._tell(message, REFUSAL)
-            return False
-        if not self.access.take(message):
-            if self.access.should_warn(message):
-                self._tell(message, rate_limited_text(self.access.limit))
-            return False
-        return True
+    def _allowed(self, message: IncomingMessage) -> bool:
+        """On the list of users; a refusal is said once, not per message."""
+        if self.access.is_allowed(message):
+            return True
+        if self.access.should_send_refusal(message):
+            self._tell(message, REFUSAL)
+        return False
+
+    def _within_rate(self, message: IncomingMessage) -> bool:
+        """Counts a new message (the inbox asks only for those, never for a redelivery);
+        one over the limit is not stored, and the user is told (once a minute)."""
+        if self.access.take(message):
+            return True
+        if self.access.should_warn(message):
+            self._tell(message, rate_limited_text(self.access.limit))
+        return False
 
     def _tell(self, message: IncomingMessage, text: str) -> None:
         self.tasks.spawn(
@@ -139,9 +163,30 @@ class Dispatcher:
         log.warning("%s input rejected (%s); body: %s", platform.value, reason, body)
 
     async def record_status(
-        self, platform: Platform, platform_message_id: str, status: str, error: str | None
+        self,
+        platform: Platform,
+        platform_message_id: str,
+        status: str,
+        error: str | None,
+        *,
+        tag: str | None = None,
     ) -> None:
+        """A report on something we sent. One carrying our tag settles a part whose send
+        was unclear (its reply goes on at once); one saying the message may go only once
+        the user writes puts its reply back to wait for that."""
+        if (named := parse_tag(tag)) is not None:
+            reply_id, part = named
+            if await self.store.parts.report(reply_id, part, platform_message_id, status):
+                self.tasks.spawn(self.courier.deliver(reply_id))
+        if status == WAITS_FOR_USER:
+            held = await self.store.outbox.hold(platform, platform_message_id, error)
+            if held is not None:
+                self.courier.waits(platform, held)
+            return
         await self.store.outbox.record_status(platform, platform_message_id, status, error)
+
+    async def shown(self, platform: Platform, chat_id: str, message_id: int) -> None:
+        await self.closer.shown(platform, chat_id, message_id)
 
     async def record_feedback(
         self, platform: Platform, chat_id: str, platform_message_id: str, value: int
@@ -212,7 +257,9 @@ class Dispatcher:
         reply: Reply | None = None
         generated = False
         try:
-            if invocation is not None:
+            if (length := cut_length(message.error)) is not None:
+                reply = Reply(text=too_long_text(self.limits.max_text_chars, length))
+            elif invocation is not None:
                 reply = await run_command(invocation, self._command_context(message, invocation))
             else:
                 reply, stream, generated = await self._answer_message(
@@ -227,7 +274,10 @@ class Dispatcher:
         finally:
             indicator.cancel()
         if reply is not None:
-            await self.courier.answer(message, reply, in_context=generated, stream=stream)
+            await self.courier.answer(
+                message, reply, in_context=generated, stream=stream,
+                notice=self.settings.first_contact_notice.strip() or None,
+            )  # fmt: skip
         if message.media is not None and not self.settings.keep_audio:
             await self._release(message.platform, message.media)
 
@@ -282,7 +332,21 @@ class Dispatcher:
             self._generating.pop(message.chat_key, None)
 
     def _command_context(self, message: StoredMessage, invocation: Invocation) -> CommandContext:
-        return CommandContext(message, invocation.args, self.store, self.engines, self._release)
+        return CommandContext(
+            message, invocation.args, self.store, self.engines, self._release,
+            forget_files=self._forget_files,
+            notice=self.settings.first_contact_notice.strip(),
+        )  # fmt: skip
+
+    async def _forget_files(self, platform: Platform, chat_id: str) -> None:
+        """What a channel keeps of a chat outside the store goes with a forget."""
+        adapter = self.adapters.get(platform)
+        if adapter is None:
+            return
+        try:
+            await adapter.forget_chat(chat_id)
+        except Exception as failure:
+            log.warning("could not delete a %s chat's files: %s", platform.value, failure)
 
     async def _release(self, platform: Platform, media: MediaRef) -> None:
         """Let the channel drop what it holds of the media; a failure only costs disk."""

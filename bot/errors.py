@@ -49,15 +49,22 @@ class AdapterError(OmnivoxError):
 class DeliveryError(AdapterError):
     """Sending a reply failed.
 
-    `permanent` failures (blocked bot, closed 24-hour window) are recorded and
-    never retried; others are retried with backoff, after `retry_after` seconds
-    when the platform says so.
+    `permanent` failures (a blocked bot) are recorded and never retried; one that
+    `waits_for_user` (WhatsApp's 24-hour window closed) is kept and sent when the user
+    next writes; others are retried with backoff, after `retry_after` seconds when the
+    platform says so.
     """
 
     def __init__(
-        self, reason: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        waits_for_user: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.waits_for_user = waits_for_user

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.models import ContentKind
-from bot.ports.store import Direction, StoredMessage
+from bot.ports.store import Direction, Profile, StoredMessage
 
 
 def _line(message: StoredMessage) -> str:
@@ -34,14 +34,47 @@ def history_summary(messages: Sequence[StoredMessage], *, turns: int) -> str:
     return "Our last turns:\n\n" + "\n".join(lines)
 
 
-def history_markdown(messages: Sequence[StoredMessage], *, title: str) -> str:
-    """The whole history as a Markdown document, one section per message."""
+def history_markdown(
+    messages: Sequence[StoredMessage],
+    *,
+    title: str,
+    profile: Profile | None = None,
+    elsewhere: Sequence[StoredMessage] = (),
+) -> str:
+    """The whole history as a Markdown document: what is kept about the person, one
+    section per message, then the person's own messages in other chats."""
     out = [f"# {title}", ""]
+    if profile is not None:
+        out += _profile_lines(profile)
+    out += _sections(messages, level="##")
+    if elsewhere:
+        out += ["## Your messages in other chats", ""]
+        out += _sections(elsewhere, level="###")
+    return "\n".join(out)
+
+
+def _sections(messages: Sequence[StoredMessage], *, level: str) -> list[str]:
+    out: list[str] = []
     for message in messages:
         stamp = message.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         who = "You" if message.direction is Direction.IN else "omnivox"
-        out.append(f"## {who} · {stamp} · {message.kind.value}")
+        out.append(f"{level} {who} · {stamp} · {message.kind.value}")
         out.append("")
         out.append(_line(message).split(": ", 1)[1] or "_(empty)_")
         out.append("")
-    return "\n".join(out)
+    return out
+
+
+def _profile_lines(profile: Profile) -> list[str]:
+    settings = profile.settings
+    stamp = "%Y-%m-%d %H:%M:%S UTC"
+    rows = [
+        ("name", profile.name or "(none given)"),
+        ("first message", profile.first_seen.strftime(stamp)),
+        ("last message", profile.last_seen.strftime(stamp) if profile.last_seen else "—"),
+        ("replies", settings.reply_mode),
+        ("voice", settings.voice or "(the default)"),
+        ("language", settings.language or "(detected)"),
+        ("speaking speed", f"{settings.speed:g}×"),
+    ]
+    return ["## What is kept about you", "", *(f"- {key}: {value}" for key, value in rows), ""]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from storage.writer_queue import WriterQueue
 
 ALEMBIC_DIR = Path(__file__).resolve().parents[1] / "alembic"
+SCRUB_ATTEMPTS = 5
+SCRUB_PAUSE = 0.05  # seconds, growing with each attempt, for readers to finish
+
+log = logging.getLogger(__name__)
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -27,6 +33,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # deleted rows are overwritten with zeros, in tables and indexes alike
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
@@ -80,6 +88,23 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
             yield conn
+
+    async def scrub(self) -> bool:
+        """Leave no copy of deleted rows in the database files: on SQLite, copy the WAL
+        into the database (whose freed space `secure_delete` zeroed) and truncate it to
+        nothing. Other databases delete rows in place; their own VACUUM reclaims the
+        space. False when SQLite could not finish because readers held old pages."""
+        if self._writers is None:
+            return True
+        for attempt in range(SCRUB_ATTEMPTS):
+            async with self._writers.turn(urgent=True), self.engine.connect() as conn:
+                row = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+                await conn.rollback()
+            if row is not None and row[0] == 0:
+                return True
+            await asyncio.sleep(SCRUB_PAUSE * (attempt + 1))
+        log.warning("the database log could not be emptied yet; it will be at the next forget")
+        return False
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

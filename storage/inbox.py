@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -70,7 +72,13 @@ class SqlInbox:
         self._db = db
         self._users = users
 
-    async def accept(self, message: IncomingMessage, *, in_context: bool) -> Accepted:
+    async def accept(
+        self,
+        message: IncomingMessage,
+        *,
+        in_context: bool,
+        admit: Callable[[], bool] | None = None,
+    ) -> Accepted:
         key = {"p_platform": message.platform.value, "p_chat": message.chat_id,
                "p_message": message.message_id}  # fmt: skip
         try:
@@ -78,14 +86,17 @@ class SqlInbox:
                 existing = await conn.scalar(_INCOMING_ID, key)
                 if existing is not None:
                     return Accepted(id=existing, duplicate=True)
+                if admit is not None and not admit():
+                    return Accepted(id=None, refused=True)
                 return Accepted(id=await self._insert(conn, message, in_context))
-        except IntegrityError:  # a concurrent redelivery won the race
-            self._users.forget_ids()
+        except IntegrityError:  # a concurrent redelivery won the race, or a cached user
+            self._users.forget_ids()  # row was deleted by a forget (another process's too)
             async with self._db.read() as conn:
-                found = await conn.scalar(_INCOMING_ID, key)
-            if found is None:  # not a redelivery after all: the failure was something else
-                raise
-            return Accepted(id=found, duplicate=True)
+                existing = await conn.scalar(_INCOMING_ID, key)
+            if existing is not None:
+                return Accepted(id=existing, duplicate=True)
+            async with self._db.write(urgent=True) as conn:
+                return Accepted(id=await self._insert(conn, message, in_context))
         except BaseException:
             self._users.forget_ids()  # a user row made in the rolled-back transaction is gone
             raise

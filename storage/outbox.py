@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import ContentKind, Platform, Reply
 from bot.ports.store import Direction, State, StoredMessage
 from storage.database import Database
-from storage.mapping import MESSAGE_ROWS, blob_rows, choices_json, reply_of, stored, stored_many
-from storage.schema import blobs, deliveries, messages
+from storage.mapping import (
+    MESSAGE_ROWS,
+    blob_rows,
+    choices_json,
+    reply_of,
+    stored,
+    stored_many,
+)
+from storage.schema import blobs, deliveries, messages, users, utcnow
 
 _ANSWERED_IN = select(
     messages.c.conversation_id, messages.c.platform, messages.c.chat_id,
-    messages.c.platform_message_id,
+    messages.c.platform_message_id, messages.c.user_id,
 ).where(messages.c.id == bindparam("p_id"))  # fmt: skip
+_NOTIFY = (
+    update(users)
+    .where(users.c.id == bindparam("p_user"), users.c.notified_at.is_(None))
+    .values(notified_at=bindparam("p_now"))
+)
 _INSERT = insert(messages)
 _INSERT_BLOB = insert(blobs)
 _SET_STATE = (
@@ -30,6 +43,10 @@ _DELIVERED = (
     .values(state=State.DELIVERED.value, error=None, platform_message_id=bindparam("p_sent"))
 )
 _INSERT_DELIVERY = insert(deliveries)
+_RECORDED = select(deliveries.c.platform_message_id).where(
+    deliveries.c.message_id == bindparam("p_id")
+)
+
 _ATTEMPTS = select(messages.c.attempts).where(messages.c.id == bindparam("p_id"))
 _BLOBS = select(blobs).where(blobs.c.message_id == bindparam("p_id"))
 _UNDELIVERED = MESSAGE_ROWS.where(
@@ -43,11 +60,17 @@ class SqlOutbox:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add_reply(self, answer_to: int, reply: Reply, *, in_context: bool) -> int:
+    async def add_reply(
+        self, answer_to: int, reply: Reply, *, in_context: bool, notice: str | None = None
+    ) -> int:
         async with self._db.write() as conn:
             incoming = (await conn.execute(_ANSWERED_IN, {"p_id": answer_to})).first()
             if incoming is None:
                 raise LookupError(f"message {answer_to} is gone")
+            text = reply.text
+            # the author is marked as told even when the reply carries the words already
+            if notice and await _first_notice(conn, incoming.user_id) and notice not in text:
+                text = f"{text}\n\n{notice}"
             inserted = await conn.execute(
                 _INSERT,
                 {
@@ -57,7 +80,7 @@ class SqlOutbox:
                     "chat_id": incoming.chat_id,
                     "direction": Direction.OUT.value,
                     "kind": (ContentKind.VOICE if reply.voice else ContentKind.TEXT).value,
-                    "text": reply.text,
+                    "text": text,
                     "state": State.ANSWERED.value,
                     "reply_to_platform_id": incoming.platform_message_id,
                     "answer_to": answer_to,
@@ -101,11 +124,12 @@ class SqlOutbox:
                 return
             sent = platform_ids[0] if platform_ids else None
             await conn.execute(_DELIVERED, {"p_id": message_id, "p_sent": sent})
-            if platform_ids:
+            known = set((await conn.execute(_RECORDED, {"p_id": message_id})).scalars())
+            if new := [pid for pid in dict.fromkeys(platform_ids) if pid not in known]:
                 await conn.execute(
                     _INSERT_DELIVERY,
                     [{"message_id": message_id, "platform": row.platform,
-                      "platform_message_id": pid} for pid in platform_ids],
+                      "platform_message_id": pid} for pid in new],
                 )  # fmt: skip
             if row.answer_to is not None:
                 await conn.execute(
@@ -162,3 +186,72 @@ class SqlOutbox:
                     .where(messages.c.id == delivery.message_id)
                     .values(state=State.FAILED.value, error=error or "failed")
                 )
+
+    # replies waiting for the user ----------------------------------------------
+
+    async def mark_waiting(self, message_id: int, reason: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(messages)
+                .where(messages.c.id == message_id, messages.c.state == State.ANSWERED.value)
+                .values(state=State.WAITING.value, error=reason, retry_at=None,
+                        attempts=messages.c.attempts + 1)
+            )  # fmt: skip
+
+    async def hold(
+        self, platform: Platform, platform_message_id: str, reason: str | None
+    ) -> str | None:
+        async with self._db.write() as conn:
+            found = (await conn.execute(
+                select(deliveries.c.id, messages.c.id.label("reply"), messages.c.chat_id,
+                       messages.c.answer_to)
+                .join(messages, messages.c.id == deliveries.c.message_id)
+                .where(deliveries.c.platform == platform.value,
+                       deliveries.c.platform_message_id == platform_message_id)
+            )).first()  # fmt: skip
+            if found is None:
+                return None
+            await conn.execute(delete(deliveries).where(deliveries.c.id == found.id))
+            await conn.execute(
+                update(messages).where(messages.c.id == found.reply)
+                .values(state=State.WAITING.value, error=reason or "waiting for the user")
+            )  # fmt: skip
+            if found.answer_to is not None:
+                await conn.execute(_SET_STATE, {"p_id": found.answer_to,
+                                                "p_state": State.ANSWERED.value})  # fmt: skip
+            return str(found.chat_id)
+
+    async def reopen(self, platform: Platform, chat_id: str) -> list[int]:
+        waiting = (
+            messages.c.platform == platform.value,
+            messages.c.chat_id == chat_id,
+            messages.c.state == State.WAITING.value,
+        )
+        async with self._db.write() as conn:
+            ids = list((await conn.execute(
+                select(messages.c.id).where(*waiting).order_by(messages.c.id)
+            )).scalars())  # fmt: skip
+            if ids:
+                await conn.execute(
+                    update(messages).where(messages.c.id.in_(ids))
+                    .values(state=State.ANSWERED.value, error=None)
+                )  # fmt: skip
+        return ids
+
+    async def waiting_chats(self) -> list[tuple[Platform, str]]:
+        query = (
+            select(messages.c.platform, messages.c.chat_id)
+            .where(messages.c.state == State.WAITING.value)
+            .distinct()
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(Platform(row[0]), row[1]) for row in rows]
+
+
+async def _first_notice(conn: AsyncConnection, user_id: int | None) -> bool:
+    """Mark the user as shown the notice; True when this is the first time."""
+    if user_id is None:
+        return False
+    marked = await conn.execute(_NOTIFY, {"p_user": user_id, "p_now": utcnow()})
+    return bool(marked.rowcount)

@@ -49,6 +49,7 @@ users = Table(
     Column("speed", Float, nullable=False, default=1.0),
     Column("created_at", TZ, nullable=False, default=utcnow),
     Column("last_seen_at", TZ),
+    Column("notified_at", TZ),  # when the first-contact notice went into a reply
     UniqueConstraint("platform", "platform_user_id"),
 )
 """A person on one platform, with their settings."""
@@ -134,6 +135,11 @@ deliveries = Table(
     Column("status", String(16), nullable=False, default="sent"),
     Column("error", Text),
     Column("updated_at", TZ, nullable=False, default=utcnow, onupdate=utcnow),
+    # which part of the reply (as its channel numbers them); None: recorded as a whole
+    Column("part", Integer),
     Index("ix_deliveries_platform_id", "platform", "platform_message_id"),
+    UniqueConstraint("message_id", "part"),
 )
-"""One platform message we sent for a reply, and what the platform said about it."""
+"""One platform message we sent for a reply, and what the platform said about it.
+A part whose send ended without a clear answer has status `unclear` until a report
+settles it."""

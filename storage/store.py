@@ -6,6 +6,7 @@ from storage.database import Database, create_engine
 from storage.history import SqlHistory
 from storage.inbox import SqlInbox
 from storage.outbox import SqlOutbox
+from storage.parts import SqlParts
 from storage.privacy import SqlPrivacy
 from storage.users import SqlUsers
 
@@ -18,6 +19,7 @@ class SqlStore:
         self.users = SqlUsers(db)
         self.inbox = SqlInbox(db, self.users)
         self.outbox = SqlOutbox(db)
+        self.parts = SqlParts(db)
         self.history = SqlHistory(db)
         self.privacy = SqlPrivacy(db, self.history, self.users)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +20,15 @@ _FIND = select(users.c.id, users.c.name).where(
 _SETTINGS = select(users.c.voice, users.c.reply_mode, users.c.language, users.c.speed).where(
     users.c.platform == bindparam("p_platform"), users.c.platform_user_id == bindparam("p_user")
 )
+
+
+def settings_of(row: Any) -> UserSettings:
+    return UserSettings(
+        voice=row.voice,
+        reply_mode=row.reply_mode or "auto",
+        language=row.language,
+        speed=row.speed or 1.0,
+    )
 
 
 class SqlUsers:
@@ -64,14 +75,7 @@ class SqlUsers:
             row = (
                 await conn.execute(_SETTINGS, {"p_platform": platform.value, "p_user": user_id})
             ).first()
-        if row is None:
-            return UserSettings()
-        return UserSettings(
-            voice=row.voice,
-            reply_mode=row.reply_mode or "auto",
-            language=row.language,
-            speed=row.speed or 1.0,
-        )
+        return UserSettings() if row is None else settings_of(row)
 
     async def update(self, platform: Platform, user_id: str, **changes: object) -> None:
         unknown = set(changes) - set(SETTINGS)

@@ -16,6 +16,7 @@ pytest_plugins = ["tests.support.fixtures"]
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
 
 
 class NetworkBlocked(OSError):
@@ -46,14 +47,33 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
     return _real_connect_ex(self, address)
 
 
+def _is_literal_or_local(host: Any) -> bool:
+    """No DNS query is made for these: no host, this machine's names, an address."""
+    if host is None or host in ("localhost", "", b"localhost", b""):
+        return True
+    try:
+        ipaddress.ip_address(host.decode() if isinstance(host, bytes) else host)
+    except ValueError:
+        return False
+    return True
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _is_literal_or_local(host):
+        raise NetworkBlocked(f"tests may not look up {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def no_network() -> Iterator[None]:
-    """Fail loudly on any connection that is not to this machine."""
+    """Fail loudly on any connection that is not to this machine, and on any DNS lookup."""
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = _guarded_getaddrinfo
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = _real_getaddrinfo
 
 
 @pytest.fixture(scope="session")

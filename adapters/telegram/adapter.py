@@ -39,7 +39,8 @@ from bot import commands
 from bot.config import LimitSettings, TelegramSettings
 from bot.errors import AdapterError, DeliveryError
 from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
-from bot.ports.channels import MessageSink
+from bot.parts import UNRECORDED
+from bot.ports.channels import MessageSink, PartLog
 
 log = logging.getLogger(__name__)
 
@@ -190,9 +191,11 @@ class TelegramAdapter(BaseAdapter):
         reply_to_id: str | None = None,
         choices: Sequence[Choice] = (),
         feedback_for: int | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
         return await self.text.send_all(
-            chat_id, text, reply_to_id=reply_to_id, markup=keyboard(choices, feedback_for)
+            chat_id, text, reply_to_id=reply_to_id, markup=keyboard(choices, feedback_for),
+            parts=parts,
         )
 
     async def send_voice(
@@ -203,9 +206,16 @@ class TelegramAdapter(BaseAdapter):
         text: str,
         reply_to_id: str | None = None,
         feedback_for: int | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
-        """The voice note with its text as caption, or followed by it when it is too long."""
+        """The voice note with its text as caption, or followed by it when it is too long
+        (part 0 the voice note, the text from part 1; a part already sent is skipped)."""
         as_caption = bool(text.strip()) and visible_len(text) <= CAPTION_LIMIT
+        if (voiced := parts.sent(0)) is not None:
+            rest = [] if as_caption or not text.strip() else await self.send_text(
+                chat_id, text, feedback_for=feedback_for, parts=parts.within(1)
+            )  # fmt: skip
+            return [voiced, *rest]
         markup = keyboard(feedback_for=feedback_for) if as_caption else None
 
         async def call(caption: str, parse_mode: str | None) -> Any:
@@ -222,16 +232,21 @@ class TelegramAdapter(BaseAdapter):
             cause = failure.__cause__
             if not (isinstance(cause, TelegramError) and is_voice_forbidden(cause)):
                 raise
-            return await self._voice_as_file(chat_id, voice, text, reply_to_id, feedback_for)
+            return await self._voice_as_file(
+                chat_id, voice, text, reply_to_id, feedback_for, parts
+            )
         assert isinstance(sent, Message)
         ids = [str(sent.message_id)]
+        await parts.record(0, ids[0])
         if not as_caption and text.strip():
-            ids += await self.send_text(chat_id, text, feedback_for=feedback_for)
+            ids += await self.send_text(
+                chat_id, text, feedback_for=feedback_for, parts=parts.within(1)
+            )
         return ids
 
     async def _voice_as_file(
         self, chat_id: str, voice: VoiceAudio, text: str, reply_to_id: str | None,
-        feedback_for: int | None,
+        feedback_for: int | None, parts: PartLog,
     ) -> list[str]:  # fmt: skip
         """The user does not accept voice messages: the same audio as a file, with a note."""
         async with delivering():
@@ -239,19 +254,30 @@ class TelegramAdapter(BaseAdapter):
                 chat_id, InputFile(voice.data, filename="reply.ogg"), caption=VOICE_FORBIDDEN_NOTE,
                 reply_parameters=reply_parameters(reply_to_id),
             )  # fmt: skip
+        await parts.record(0, str(sent.message_id))
         return [
             str(sent.message_id),
-            *await self.send_text(chat_id, text, feedback_for=feedback_for),
+            *await self.send_text(
+                chat_id, text, feedback_for=feedback_for, parts=parts.within(1)
+            ),
         ]
 
     async def send_attachment(
-        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        attachment: Attachment,
+        *,
+        reply_to_id: str | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
+        if (sent_before := parts.sent(0)) is not None:
+            return [sent_before]
         async with delivering():
             sent = await self.bot.send_document(
                 chat_id, InputFile(attachment.data, filename=attachment.file_name),
                 reply_parameters=reply_parameters(reply_to_id),
             )  # fmt: skip
+        await parts.record(0, str(sent.message_id))
         return [str(sent.message_id)]
 
     async def show_activity(self, chat_id: str, activity: Activity) -> None:

@@ -10,6 +10,8 @@ from telegram.error import TelegramError
 
 from adapters.telegram.errors import delivering, is_format_error, is_not_modified
 from adapters.telegram.format import split_text, to_html
+from bot.parts import UNRECORDED
+from bot.ports.channels import PartLog
 
 
 def reply_parameters(reply_to_id: str | None) -> ReplyParameters | None:
@@ -88,15 +90,21 @@ class TextSender:
         *,
         reply_to_id: str | None = None,
         markup: InlineKeyboardMarkup | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
-        """Split at the limit; the first part quotes the user, the last carries the buttons."""
+        """Split at the limit; the first part quotes the user, the last carries the buttons.
+        A part `parts` knows was sent is not sent again; each is recorded as it goes."""
         chunks = split_text(text) or ["…"]
         ids: list[str] = []
         for index, chunk in enumerate(chunks):
+            if (sent := parts.sent(index)) is not None:
+                ids.append(sent)
+                continue
             last = index == len(chunks) - 1
             message_id = await self.send(
                 chat_id, chunk, reply_to_id=reply_to_id if index == 0 else None,
                 markup=markup if last else None,
             )  # fmt: skip
             ids.append(str(message_id))
+            await parts.record(index, ids[-1])
         return ids

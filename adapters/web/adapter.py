@@ -27,9 +27,11 @@ from bot.models import (
     IncomingMessage,
     MediaRef,
     Platform,
+    ReplyEvent,
     VoiceAudio,
 )
-from bot.ports.channels import ChatLog, MessageSink
+from bot.parts import UNRECORDED
+from bot.ports.channels import ChatLog, MessageSink, PartLog
 from bot.ports.store import Direction, State, StoredMessage
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ CHAT_ID_RULE = "chat_id must be 1-64 letters, digits, _ or -"
 # The store's ids are 32-bit integers (INTEGER on PostgreSQL): a larger one names nothing.
 MAX_ID = 2**31 - 1
 AFTER_RULE = f"after must be a message id (a whole number from 0 to {MAX_ID})."
+CONFIRMATION_HOLD = 600.0
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -60,6 +63,9 @@ class WebAdapter(BaseAdapter):
     """Delivery is the store itself: the page polls `GET .../messages`."""
 
     platform = Platform.WEB
+    # a forget's confirmation stays until the page has read it (it then starts afresh),
+    # or this long when no page comes back for it
+    confirmation_hold = CONFIRMATION_HOLD
 
     def __init__(
         self, sink: MessageSink, log: ChatLog, *, limits: LimitSettings, uploads: Path
@@ -123,14 +129,22 @@ class WebAdapter(BaseAdapter):
             text=form.text,
             media=media,
         )
-        accepted = await self.sink.accept(message)
-        if accepted.duplicate and form.upload_key:
-            self.uploads.discard(form.upload_key)
+        try:
+            accepted = await self.sink.accept(message)
+        except BaseException:
+            self._drop_upload(form.upload_key)  # not stored: the file would wait for nothing
+            raise
+        if accepted.duplicate or accepted.refused:
+            self._drop_upload(form.upload_key)
         if accepted.refused:
             return _error(429, "Too many messages; please wait a minute.")
         return web.json_response(
             {"message_id": accepted.id, "duplicate": accepted.duplicate}, status=202
         )
+
+    def _drop_upload(self, key: str | None) -> None:
+        if key:
+            self.uploads.discard(key)
 
     async def list_messages(self, request: web.Request) -> web.Response:
         chat_id = self._chat_id(request)
@@ -138,7 +152,11 @@ class WebAdapter(BaseAdapter):
         if after is None:
             return _error(400, AFTER_RULE)
         rows = await self.log.messages(Platform.WEB, chat_id, after_id=after)
-        return web.json_response([self._json(row) for row in rows])
+        response = web.json_response([self._json(row) for row in rows])
+        for row in rows:  # the page has the confirmation of a forget: its traces may go
+            if row.event is ReplyEvent.HISTORY_DELETED and row.state is State.DELIVERED:
+                await self.sink.shown(Platform.WEB, chat_id, row.id)
+        return response
 
     def _json(self, row: StoredMessage) -> dict[str, object]:
         incoming = row.direction is Direction.IN
@@ -196,6 +214,7 @@ class WebAdapter(BaseAdapter):
         reply_to_id: str | None = None,
         choices: Sequence[Choice] = (),
         feedback_for: int | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
         return [uuid.uuid4().hex]
 
@@ -207,10 +226,16 @@ class WebAdapter(BaseAdapter):
         text: str,
         reply_to_id: str | None = None,
         feedback_for: int | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
         return [uuid.uuid4().hex]
 
     async def send_attachment(
-        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        attachment: Attachment,
+        *,
+        reply_to_id: str | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
         return [uuid.uuid4().hex]

@@ -24,17 +24,20 @@ from adapters.base import BaseAdapter
 from adapters.whatsapp import outgoing, signature
 from adapters.whatsapp.errors import (
     RE_ENGAGEMENT,
+    WINDOW_CLOSED,
     GraphAPIError,
     Severity,
     TokenAlarm,
     to_delivery_error,
 )
 from adapters.whatsapp.graph import GraphClient, RetryPolicy
+from adapters.whatsapp.once import UNCLEAR_WAIT, OnceSender
 from adapters.whatsapp.parse import Delivery, NotAWebhook, parse_webhook
 from bot.config import LimitSettings, WhatsAppSettings
 from bot.errors import AdapterError, DeliveryError, MediaTooLarge, UnreadableMedia
 from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
-from bot.ports.channels import LastSeen, MessageSink
+from bot.parts import UNRECORDED
+from bot.ports.channels import WAITS_FOR_USER, LastSeen, MessageSink, PartLog
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ VOICE_TOO_LONG_NOTE = "\n\n(The spoken version was too long for a WhatsApp voice
 # The typing indicator lasts 25 s or until we answer; refresh it no more often than this.
 TYPING_REFRESH = 20.0
 _REMEMBERED_CHATS = 10_000
+SEND_TIMEOUT = 30.0  # seconds a Graph call may take
+TEMPLATE_PART = -1  # numbered before the reply's own parts
 
 
 class WhatsAppAdapter(BaseAdapter):
@@ -59,8 +64,12 @@ class WhatsAppAdapter(BaseAdapter):
         *,
         limits: LimitSettings,
         retry: RetryPolicy | None = None,
+        unclear_wait: float = UNCLEAR_WAIT,
+        timeout: float = SEND_TIMEOUT,
     ) -> None:
         self._limits = limits
+        self._template = settings.reply_template.strip()
+        self._template_language = settings.reply_template_language.strip() or "en"
         self._sink = sink
         self._seen = seen
         self._secret = settings.app_secret.get_secret_value().encode()
@@ -71,7 +80,9 @@ class WhatsAppAdapter(BaseAdapter):
             token=settings.access_token.get_secret_value(),
             phone_number_id=settings.phone_number_id,
             retry=retry,
+            timeout=timeout,
         )
+        self._once = OnceSender(self._graph, unclear_wait)
         self._alarm = TokenAlarm()
         self._last_wamid: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
         self._typing: dict[str, tuple[str, float]] = {}
@@ -132,9 +143,12 @@ class WhatsAppAdapter(BaseAdapter):
             if not known:
                 await self._sink.accept(fb.message)
         for status in delivery.statuses:
+            closed = status.status == "failed" and RE_ENGAGEMENT in status.error_codes
             await self._sink.record_status(
-                Platform.WHATSAPP, status.message_id, status.status, status.error
-            )
+                Platform.WHATSAPP, status.message_id,
+                WAITS_FOR_USER if closed else status.status, status.error,
+                tag=status.callback_data,
+            )  # fmt: skip
 
     def _remember(self, message: IncomingMessage) -> None:
         """The chat's latest wamid (what mark-read and the typing indicator point at)
@@ -156,17 +170,23 @@ class WhatsAppAdapter(BaseAdapter):
         reply_to_id: str | None = None,
         choices: Sequence[Choice] = (),
         feedback_for: int | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
         """Text in 4096-character parts, the first quoting the user's message.
 
         Choices become reply buttons or a list whose ids are the commands. Feedback
         on WhatsApp comes as a 👍/👎 reaction to the reply, so `feedback_for` adds nothing.
         """
-        await self._check_window(chat_id)
-        return await self._send_text(chat_id, text, reply_to_id, choices)
+        await self._check_window(chat_id, parts)
+        return await self._send_text(chat_id, text, reply_to_id, choices, parts)
 
     async def _send_text(
-        self, chat_id: str, text: str, reply_to_id: str | None, choices: Sequence[Choice]
+        self,
+        chat_id: str,
+        text: str,
+        reply_to_id: str | None,
+        choices: Sequence[Choice],
+        parts: PartLog,
     ) -> list[str]:
         chunks = outgoing.split_text(text)
         payloads = [outgoing.text(chat_id, chunk) for chunk in chunks]
@@ -177,7 +197,7 @@ class WhatsAppAdapter(BaseAdapter):
                 payloads.append(outgoing.interactive(chat_id, outgoing.CHOICES_PROMPT, choices))
         if payloads and reply_to_id:
             payloads[0]["context"] = {"message_id": reply_to_id}
-        return [await self._send(payload) for payload in payloads]
+        return [await self._send(payload, parts, index) for index, payload in enumerate(payloads)]
 
     async def send_voice(
         self,
@@ -187,11 +207,12 @@ class WhatsAppAdapter(BaseAdapter):
         text: str,
         reply_to_id: str | None = None,
         feedback_for: int | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
-        """The voice note first, then its text. A voice note over 512 KB is left out
-        (WhatsApp would show a download icon instead of a play button) and the
-        text says so; a media failure (131053 and the like) still lets the text go."""
-        await self._check_window(chat_id)
+        """The voice note first (part 0), then its text (from part 1). A voice note over
+        512 KB is left out (WhatsApp would show a download icon instead of a play button)
+        and the text says so; a media failure (131053 and the like) still lets the text go."""
+        await self._check_window(chat_id, parts)
         ids: list[str] = []
         if len(voice.data) > VOICE_LIMIT:
             log.info(
@@ -199,18 +220,20 @@ class WhatsAppAdapter(BaseAdapter):
             )
             text += VOICE_TOO_LONG_NOTE
         else:
-            wamid = await self._send_voice_note(chat_id, voice, reply_to_id)
+            wamid = parts.sent(0) or await self._send_voice_note(chat_id, voice, reply_to_id, parts)
             ids += [wamid] if wamid else []
-        return ids + await self._send_text(chat_id, text, None if ids else reply_to_id, ())
+        quoting = None if ids else reply_to_id
+        return ids + await self._send_text(chat_id, text, quoting, (), parts.within(1))
 
     async def _send_voice_note(
-        self, chat_id: str, voice: VoiceAudio, reply_to_id: str | None
+        self, chat_id: str, voice: VoiceAudio, reply_to_id: str | None, parts: PartLog
     ) -> str | None:
         try:
+            await self._settled_or_due(parts, 0)
             media_id = await self._graph.upload(
                 voice.data, mime_type="audio/ogg", file_name="reply.ogg"
             )
-            return await self._graph.send_message(outgoing.audio(chat_id, media_id, reply_to_id))
+            return await self._post(outgoing.audio(chat_id, media_id, reply_to_id), parts, 0)
         except GraphAPIError as exc:
             if exc.severity is Severity.MEDIA or (
                 exc.severity is Severity.PERMANENT and exc.error.code != RE_ENGAGEMENT
@@ -220,9 +243,17 @@ class WhatsAppAdapter(BaseAdapter):
             raise self._delivery_error(exc) from exc
 
     async def send_attachment(
-        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        attachment: Attachment,
+        *,
+        reply_to_id: str | None = None,
+        parts: PartLog = UNRECORDED,
     ) -> list[str]:
-        await self._check_window(chat_id)
+        if (sent := parts.sent(0)) is not None:
+            return [sent]
+        await self._check_window(chat_id, parts)
+        await self._settled_or_due(parts, 0)
         try:
             media_id = await self._graph.upload(
                 attachment.data, mime_type=attachment.mime_type, file_name=attachment.file_name
@@ -230,27 +261,47 @@ class WhatsAppAdapter(BaseAdapter):
         except GraphAPIError as exc:
             raise self._delivery_error(exc) from exc
         payload = outgoing.document(chat_id, media_id, attachment.file_name, reply_to_id)
-        return [await self._send(payload)]
+        return [await self._send(payload, parts, 0)]
 
-    async def _send(self, payload: dict[str, object]) -> str:
+    async def _send(self, payload: dict[str, object], parts: PartLog, index: int) -> str:
         try:
-            return await self._graph.send_message(payload)
+            return await self._post(payload, parts, index)
         except GraphAPIError as exc:
             raise self._delivery_error(exc) from exc
+
+    async def _post(self, payload: dict[str, object], parts: PartLog, index: int) -> str:
+        return await self._once.post(payload, parts, index)
+
+    async def _settled_or_due(self, parts: PartLog, index: int) -> None:
+        await self._once.settled_or_due(parts, index)
 
     def _delivery_error(self, exc: GraphAPIError) -> DeliveryError:
         if exc.severity is Severity.AUTH:
             self._alarm.report(exc)
         return to_delivery_error(exc)
 
-    async def _check_window(self, chat_id: str) -> None:
+    async def _check_window(self, chat_id: str, parts: PartLog) -> None:
+        """Free-form messages only within 24 hours of the user's last one; outside it
+        the reply waits for them to write (after the reply template, when one is set)."""
         stored = await self._seen.last_incoming_at(Platform.WHATSAPP, chat_id)
         if stored is not None and stored.tzinfo is None:
             stored = stored.replace(tzinfo=UTC)
         seen = self._last_wamid.get(chat_id)
         moments = [m for m in (stored, seen[1] if seen else None) if m is not None]
-        if not moments or datetime.now(UTC) - max(moments) > WINDOW:
-            raise DeliveryError("outside WhatsApp's 24-hour window", permanent=True)
+        if moments and datetime.now(UTC) - max(moments) <= WINDOW:
+            return
+        await self._announce(chat_id, parts)
+        raise DeliveryError(WINDOW_CLOSED, waits_for_user=True)
+
+    async def _announce(self, chat_id: str, parts: PartLog) -> None:
+        """The approved template that tells the user an answer waits (once per reply)."""
+        if not self._template or parts.sent(TEMPLATE_PART) is not None:
+            return
+        payload = outgoing.template(chat_id, self._template, self._template_language)
+        try:
+            await self._send(payload, parts, TEMPLATE_PART)
+        except DeliveryError as failure:
+            log.warning("the reply template %r was not sent: %s", self._template, failure.reason)
 
     # media and activity
 

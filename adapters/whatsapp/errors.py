@@ -20,6 +20,7 @@ from bot.errors import AdapterError, DeliveryError
 log = logging.getLogger(__name__)
 
 RE_ENGAGEMENT = 131047
+WINDOW_CLOSED = "outside WhatsApp's 24-hour window: kept until the user writes again"
 # Seconds before the outbox tries again. Throughput (130429) clears in seconds; a
 # business/user pair may get about one message every 6 s (131056); account and
 # app limits (80007, 4) and spam limits (131048) are counted per hour.
@@ -47,6 +48,8 @@ class GraphError:
     subcode: int | None = None
     details: str | None = None
     fbtrace_id: str | None = None
+    # the request went out but no answer came (timeout, reset): it may have been taken
+    unclear: bool = False
 
     @classmethod
     def from_body(cls, status: int, body: Any) -> GraphError:
@@ -104,7 +107,7 @@ def to_delivery_error(exc: GraphAPIError) -> DeliveryError:
     """The DeliveryError the core's outbox understands."""
     err = exc.error
     if err.code == RE_ENGAGEMENT:
-        return DeliveryError("outside WhatsApp's 24-hour window (131047)", permanent=True)
+        return DeliveryError(WINDOW_CLOSED + " (131047)", waits_for_user=True)
     severity = err.severity
     if severity is Severity.AUTH:
         return DeliveryError(f"WhatsApp token rejected: {err}", retry_after=AUTH_RETRY_AFTER)

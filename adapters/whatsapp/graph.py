@@ -42,6 +42,12 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, GraphAPIError) and exc.severity is Severity.TRANSIENT
 
 
+def _clearly_not_sent(exc: BaseException) -> bool:
+    """Worth sending again at once: a passing failure that Meta answered (or no
+    connection at all), never one whose request may have been taken."""
+    return _transient(exc) and isinstance(exc, GraphAPIError) and not exc.error.unclear
+
+
 class GraphClient:
     def __init__(
         self,
@@ -76,9 +82,17 @@ class GraphClient:
         return self._session
 
     async def send_message(self, payload: Mapping[str, Any]) -> str:
-        """POST /{phone-number-id}/messages; returns the new message's wamid."""
+        """POST /{phone-number-id}/messages; returns the new message's wamid.
+
+        A send whose request went out but got no answer (a timeout, a reset) is not
+        tried again here: Meta may have taken it, and a second POST would deliver the
+        message twice. It raises with `error.unclear`; the adapter waits for the status
+        report carrying the message's tag before deciding to send again."""
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
-        answer = await self._call("POST", f"{self._phone}/messages", payload=body)
+        answer = await self._retry.run(
+            lambda: self._request("POST", f"{self._phone}/messages", body, None),
+            retry_if=_clearly_not_sent, what="Graph POST messages",
+        )
         try:
             return str(answer["messages"][0]["id"])
         except (KeyError, IndexError, TypeError) as exc:
@@ -170,8 +184,11 @@ class GraphClient:
                 if resp.status >= 400:
                     raise await _error_from(resp)
                 return await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, JSONDecodeError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
             raise GraphAPIError(GraphError(0, None, f"{method} {path} failed: {exc}")) from exc
+        except (aiohttp.ClientError, TimeoutError, JSONDecodeError) as exc:
+            failure = f"{method} {path}: no clear answer: {exc or type(exc).__name__}"
+            raise GraphAPIError(GraphError(0, None, failure, unclear=True)) from exc
 
 
 async def _error_from(resp: aiohttp.ClientResponse) -> GraphAPIError:

@@ -53,6 +53,13 @@ def document(
     return _with_context(payload, reply_to_id)
 
 
+def template(to: str, name: str, language: str) -> dict[str, Any]:
+    """An approved message template: the one kind of message allowed outside the
+    24-hour window."""
+    return {"to": to, "type": "template",
+            "template": {"name": name, "language": {"code": language}}}  # fmt: skip
+
+
 def fits_buttons(choices: Sequence[Choice]) -> bool:
     return len(choices) <= MAX_BUTTONS and all(
         0 < len(c.label) <= BUTTON_TITLE_LIMIT for c in choices

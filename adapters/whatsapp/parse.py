@@ -35,6 +35,8 @@ class StatusUpdate:
     recipient_id: str | None
     timestamp: datetime
     error: str | None = None
+    error_codes: tuple[int, ...] = ()
+    callback_data: str | None = None  # our `biz_opaque_callback_data`, echoed back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -222,12 +224,18 @@ def parse_status(raw: Mapping[str, Any]) -> StatusUpdate | None:
     if not (isinstance(wamid, str) and wamid and isinstance(status, str) and status):
         return None
     recipient = raw.get("recipient_id")
+    callback = raw.get("biz_opaque_callback_data")
     return StatusUpdate(
         message_id=wamid,
         status=status,
         recipient_id=recipient if isinstance(recipient, str) else None,
         timestamp=epoch_to_utc(raw.get("timestamp")),
         error=describe_errors(raw.get("errors")),
+        error_codes=tuple(
+            err["code"] for err in _dicts(raw.get("errors"))
+            if isinstance(err.get("code"), int) and not isinstance(err.get("code"), bool)
+        ),
+        callback_data=callback if isinstance(callback, str) else None,
     )
 
 

@@ -19,6 +19,40 @@ from bot.models import (
 )
 from bot.ports.store import Accepted, StoredMessage
 
+# A report that a message we sent did not go because the platform now allows it only
+# once the user writes again (WhatsApp's 131047): `MessageSink.record_status` status.
+WAITS_FOR_USER = "waits_for_user"
+
+
+class PartLog(Protocol):
+    """What was sent of one reply, part by part: a channel that sends a reply as several
+    platform messages numbers them from 0 in the order it sends them, skips a part that
+    `sent` knows, and records each part once it is sent, so that a retry after a partial
+    failure sends only what is missing. `within(n)` is the same log numbered from n.
+    """
+
+    def sent(self, index: int) -> str | None:
+        """The platform id of that part, when it was sent."""
+        ...
+
+    def unclear_since(self, index: int) -> datetime | None:
+        """When a send of that part ended without a clear answer (a timeout after the
+        request went out), while no report from the platform has settled it."""
+        ...
+
+    def tag(self, index: int) -> str:
+        """An id of ours for that part, for platforms that echo it in their reports."""
+        ...
+
+    async def record(self, index: int, platform_id: str) -> None: ...
+
+    async def unclear(self, index: int) -> str | None:
+        """The platform may or may not have taken that part; returns its platform id if
+        a report has already settled it."""
+        ...
+
+    def within(self, first: int) -> PartLog: ...
+
 
 @runtime_checkable
 class ReplyStream(Protocol):
@@ -37,14 +71,19 @@ class ReplyStream(Protocol):
 
 @runtime_checkable
 class Adapter(Protocol):
-    """A channel. Send methods return the platform's ids for what they sent.
+    """A channel. Send methods return the platform's ids for what they sent, and keep
+    `parts` (default: nothing recorded) up to date as each part goes out.
 
     They raise `bot.errors.DeliveryError` on failure (with `permanent=True` when
-    retrying cannot help). `download` raises `MediaTooLarge` / `UnreadableMedia`.
+    retrying cannot help, `waits_for_user=True` when the platform allows it only once
+    the user writes again). `download` raises `MediaTooLarge` / `UnreadableMedia`.
     `adapters.base.BaseAdapter` gives the optional methods their no-op defaults.
+    `confirmation_hold` is how many seconds a forget's confirmation stays stored for
+    the channel to show it (0: it goes once sent; the web page reads it back first).
     """
 
     platform: Platform
+    confirmation_hold: float
 
     def routes(self) -> Sequence[web.AbstractRouteDef]: ...
 
@@ -58,6 +97,9 @@ class Adapter(Protocol):
         """Delete what this channel holds of the media (an upload, a download) once it
         is understood or forgotten; the core calls it unless raw media is to be kept."""
 
+    async def forget_chat(self, chat_id: str) -> None:
+        """Delete whatever else the channel keeps of a chat (files it wrote for it)."""
+
     async def send_text(
         self,
         chat_id: str,
@@ -66,6 +108,7 @@ class Adapter(Protocol):
         reply_to_id: str | None = None,
         choices: Sequence[Choice] = (),
         feedback_for: int | None = None,
+        parts: PartLog = ...,
     ) -> list[str]: ...
 
     async def send_voice(
@@ -76,10 +119,16 @@ class Adapter(Protocol):
         text: str,
         reply_to_id: str | None = None,
         feedback_for: int | None = None,
+        parts: PartLog = ...,
     ) -> list[str]: ...
 
     async def send_attachment(
-        self, chat_id: str, attachment: Attachment, *, reply_to_id: str | None = None
+        self,
+        chat_id: str,
+        attachment: Attachment,
+        *,
+        reply_to_id: str | None = None,
+        parts: PartLog = ...,
     ) -> list[str]: ...
 
     async def show_activity(self, chat_id: str, activity: Activity) -> None:
@@ -103,9 +152,20 @@ class MessageSink(Protocol):
         ...
 
     async def record_status(
-        self, platform: Platform, platform_message_id: str, status: str, error: str | None
+        self,
+        platform: Platform,
+        platform_message_id: str,
+        status: str,
+        error: str | None,
+        *,
+        tag: str | None = None,
     ) -> None:
-        """A platform's delivery report for something we sent (sent/delivered/read/failed)."""
+        """A platform's delivery report for something we sent (sent/delivered/read/failed);
+        `tag` is the `PartLog.tag` the platform echoed back, when it does."""
+        ...
+
+    async def shown(self, platform: Platform, chat_id: str, message_id: int) -> None:
+        """The channel has shown the user this stored reply (the web page read it)."""
         ...
 
     async def record_feedback(

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -23,13 +24,17 @@ from bot.models import (
 
 
 class State(StrEnum):
-    """Life of a message: received → working → answered → delivered | failed."""
+    """Life of a message: received → working → answered → delivered | failed.
+
+    A reply a channel may not send now (WhatsApp's 24-hour window closed) waits in
+    `waiting` until the user writes again, then is answered → delivered as any other."""
 
     RECEIVED = "received"
     WORKING = "working"
     ANSWERED = "answered"
     DELIVERED = "delivered"
     FAILED = "failed"
+    WAITING = "waiting"
 
 
 class Direction(StrEnum):
@@ -101,6 +106,35 @@ class UserSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SentPart:
+    """One part of a reply on record: its platform id, or, while a send that ended
+    without a clear answer awaits the platform's report, None and since when."""
+
+    platform_id: str | None
+    unclear_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Profile:
+    """A person as stored: the name the platform gave, their settings, since when."""
+
+    name: str | None
+    settings: UserSettings
+    first_seen: datetime
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Closing:
+    """A forget's confirmation, settled at `settled_at`, whose traces are still stored."""
+
+    platform: Platform
+    chat_id: str
+    reply_id: int
+    settled_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Forgotten:
     """What a forget deleted: how many messages, and the media they pointed at."""
 
@@ -111,8 +145,16 @@ class Forgotten:
 class Inbox(Protocol):
     """Incoming messages and their states."""
 
-    async def accept(self, message: IncomingMessage, *, in_context: bool) -> Accepted:
-        """Insert once per (platform, chat, message id); a redelivery is a duplicate."""
+    async def accept(
+        self,
+        message: IncomingMessage,
+        *,
+        in_context: bool,
+        admit: Callable[[], bool] | None = None,
+    ) -> Accepted:
+        """Insert once per (platform, chat, message id); a redelivery is a duplicate.
+        `admit` is asked about new messages only (never a redelivery); when it says no,
+        nothing is stored and the result is `refused`."""
         ...
 
     async def get(self, message_id: int) -> StoredMessage | None: ...
@@ -136,8 +178,12 @@ class Inbox(Protocol):
 class Outbox(Protocol):
     """Replies and their deliveries."""
 
-    async def add_reply(self, answer_to: int, reply: Reply, *, in_context: bool) -> int:
-        """Store the answer to `answer_to`; LookupError when that message is gone."""
+    async def add_reply(
+        self, answer_to: int, reply: Reply, *, in_context: bool, notice: str | None = None
+    ) -> int:
+        """Store the answer to `answer_to`; LookupError when that message is gone.
+        `notice` is added to the reply's text when its author has never been shown it
+        (recorded in the same transaction, so it goes out once)."""
         ...
 
     async def undelivered(self, *, due_before: datetime | None = None) -> list[StoredMessage]: ...
@@ -156,10 +202,48 @@ class Outbox(Protocol):
         """How many deliveries of this reply have failed so far."""
         ...
 
+    async def mark_waiting(self, message_id: int, reason: str) -> None:
+        """The channel may not send this reply until the user writes again."""
+        ...
+
+    async def hold(
+        self, platform: Platform, platform_message_id: str, reason: str | None
+    ) -> str | None:
+        """The platform reports that this message of ours did not go and may only once the
+        user writes again: its reply waits, that part to be sent again. Returns the chat."""
+        ...
+
+    async def reopen(self, platform: Platform, chat_id: str) -> list[int]:
+        """The user wrote: the chat's waiting replies become due, oldest first."""
+        ...
+
+    async def waiting_chats(self) -> list[tuple[Platform, str]]: ...
+
     async def record_status(
         self, platform: Platform, platform_message_id: str, status: str, error: str | None
     ) -> None:
         """A platform's report on something we sent (sent/delivered/read/failed)."""
+        ...
+
+
+class Parts(Protocol):
+    """What was sent of each reply, part by part (a reply may go out as several platform
+    messages), so that a retry after a partial failure sends only the missing parts."""
+
+    async def of(self, message_id: int) -> dict[int, SentPart]:
+        """The parts of this reply on record, by index."""
+        ...
+
+    async def record(self, message_id: int, part: int, platform_id: str | None) -> str | None:
+        """Part `part` was sent as `platform_id`; None: its send ended without a clear
+        answer. Returns the platform id now on record (a report may have settled it)."""
+        ...
+
+    async def report(
+        self, message_id: int, part: int, platform_id: str, status: str
+    ) -> bool:
+        """A platform's report names a part of ours (by the tag sent with it): settle it.
+        True when that made a part known that was unclear or not on record."""
         ...
 
 
@@ -206,11 +290,34 @@ class Privacy(Protocol):
         """Everything stored of the chat, oldest first."""
         ...
 
+    async def elsewhere(
+        self, platform: Platform, chat_id: str, user_id: str
+    ) -> list[StoredMessage]:
+        """The person's own messages in the platform's other chats (a forget takes them
+        too), oldest first."""
+        ...
+
+    async def profile(self, platform: Platform, user_id: str) -> Profile | None:
+        """What is stored about the person: their name as the platform gave it, settings."""
+        ...
+
     async def forget(
         self, platform: Platform, chat_id: str, user_id: str, *, keep_id: int | None = None
     ) -> Forgotten:
-        """Delete the user's messages and settings; `keep_id` (the request itself) stays
-        so its confirmation can be stored and delivered like any reply."""
+        """Delete the user's messages, their row and settings, and in a private chat the
+        chat's whole history; leave no copy in the database files. `keep_id` (the
+        request itself) stays, no longer tied to the user, so its confirmation can be
+        stored and delivered; `close` then removes both."""
+        ...
+
+    async def close(self, platform: Platform, chat_id: str, reply_id: int) -> bool:
+        """A forget's confirmation was delivered (or shown): delete it, the request it
+        answers and the chat's conversations left empty, and leave no copy in the
+        database files. False when `reply_id` is no such confirmation of that chat."""
+        ...
+
+    async def confirmations(self) -> list[Closing]:
+        """Forget confirmations sent (or given up on) but not closed yet."""
         ...
 
 
@@ -222,6 +329,9 @@ class Store(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def parts(self) -> Parts: ...
 
     @property
     def history(self) -> History: ...

@@ -74,3 +74,14 @@ async def test_replies_are_printed_and_files_saved(
     assert printed[0] == "omnivox> hi" and "[Yes] /yes" in printed[1]
     assert (tmp_path / "out" / f"reply-{voice_id}.ogg").read_bytes() == b"OggS"
     assert (tmp_path / "out" / "h.md").read_bytes() == b"# h"
+
+
+async def test_forget_deletes_the_files_written_for_the_chat(
+    terminal: TerminalAdapter, tmp_path: Path
+) -> None:
+    await terminal.send_voice("terminal", VoiceAudio(data=b"OggS", duration=1.0), text="hi")
+    export = Attachment(file_name="omnivox-history.md", data=b"# all", mime_type="text/markdown")
+    await terminal.send_attachment("terminal", export)
+    assert len(list((tmp_path / "out").iterdir())) == 2
+    await terminal.forget_chat("terminal")
+    assert list((tmp_path / "out").iterdir()) == []

@@ -51,7 +51,7 @@ def test_db_upgrade_migrates_and_hides_passwords(
     assert main(["db", "upgrade"]) == 0
     assert "database is up to date" in capsys.readouterr().out
     with sqlite3.connect(env) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0003"
 
 
 def test_doctor_lists_engines_and_channels_without_secrets(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.delivery import Courier
+from bot.delivery import ATTACHMENT_PARTS, Courier
 from bot.errors import DeliveryError
-from bot.models import Attachment, IncomingMessage, Platform, Reply
+from bot.models import Attachment, IncomingMessage, Platform, Reply, VoiceAudio
 from bot.ports.store import State
 from bot.tasks import TaskSet
 from storage.store import SqlStore
@@ -16,7 +16,7 @@ Make = Callable[..., IncomingMessage]
 
 
 async def courier_for(store: SqlStore, channel: RecordingChannel) -> Courier:
-    return Courier(store.outbox, {Platform.CLI: channel}, TaskSet())
+    return Courier(store.outbox, store.parts, {Platform.CLI: channel}, TaskSet())
 
 
 async def asked(store: SqlStore, message: Make, text: str = "question") -> int:
@@ -98,3 +98,23 @@ async def test_a_delivered_reply_is_never_sent_again(
     await courier.deliver(reply_id)
     await courier.deliver(reply_id)
     assert len(channel.sent) == 1
+
+
+async def test_a_retry_after_a_partial_failure_sends_only_the_missing_part(
+    store: SqlStore, channel: RecordingChannel, message: Make
+) -> None:
+    courier = await courier_for(store, channel)
+    export = Attachment(file_name="h.md", data=b"# h", mime_type="text/markdown")
+    voice = VoiceAudio(data=b"OggS", duration=1.0)
+    reply_id = await store.outbox.add_reply(
+        await asked(store, message), Reply(text="here", voice=voice, attachment=export),
+        in_context=False,
+    )  # fmt: skip
+    channel.failures_for["attachment"] = [DeliveryError("timed out")]
+    await courier.deliver(reply_id)
+    assert [s.kind for s in channel.sent] == ["voice"]
+    await courier.deliver(reply_id)  # the retry
+    assert [s.kind for s in channel.sent] == ["voice", "attachment"]
+    row = await store.inbox.get(reply_id)
+    assert row is not None and row.state is State.DELIVERED
+    assert sorted((await store.parts.of(reply_id)).keys()) == [0, ATTACHMENT_PARTS]

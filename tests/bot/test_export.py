@@ -43,3 +43,22 @@ def test_export_is_markdown_with_every_message_stamped() -> None:
     assert document.count("## ") == len(CHAT)
     assert "## You · 2026-12-01 09:30:00 UTC · voice" in document
     assert "what is the weather" in document and "a red cup" in document
+
+
+def test_export_shows_what_is_kept_about_the_person() -> None:
+    from datetime import UTC, datetime
+
+    from bot.ports.store import Profile, UserSettings
+
+    profile = Profile(name="Ada", settings=UserSettings(voice="piper:joe", speed=1.25),
+                      first_seen=datetime(2026, 11, 30, 8, 0, tzinfo=UTC), last_seen=None)
+    document = history_markdown(CHAT, title="t", profile=profile)
+    assert "## What is kept about you" in document
+    assert "- name: Ada" in document and "- voice: piper:joe" in document
+    assert "- speaking speed: 1.25×" in document and "2026-11-30 08:00:00 UTC" in document
+
+
+def test_export_lists_the_persons_messages_in_other_chats() -> None:
+    document = history_markdown(CHAT[:1], title="t", elsewhere=[stored(9, "said in a group")])
+    assert "## Your messages in other chats" in document
+    assert "### You · " in document and "said in a group" in document

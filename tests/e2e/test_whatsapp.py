@@ -157,7 +157,7 @@ async def test_wrong_signature_stores_nothing(running: Running, graph: FakeGraph
     assert graph.sent == []
 
 
-async def test_re_engagement_marks_failed_without_retrying(
+async def test_re_engagement_keeps_the_reply_without_retrying(
     running: Running, graph: FakeGraph
 ) -> None:
     graph.fail("messages", 131047)
@@ -167,7 +167,7 @@ async def test_re_engagement_marks_failed_without_retrying(
     await asyncio.sleep(4.5)  # two retry sweeps
     assert graph.calls["messages"] == 1 and graph.sent == []
     [(state, error)] = running.rows("SELECT state, error FROM messages WHERE direction='out'")
-    assert state == State.FAILED.value and "24-hour window" in error
+    assert state == State.WAITING.value and "24-hour window" in error
 
 
 async def test_rate_limit_is_delivered_after_backoff(running: Running, graph: FakeGraph) -> None:

@@ -2,7 +2,9 @@
 
 It checks the bearer token on every call and the shape of every request,
 serves media by id, records what was sent (uploaded bytes too), and injects
-Meta-style error bodies or bare 500s for the next N calls of a kind. A request
+Meta-style error bodies or bare 500s for the next N calls of a kind, or a send that
+hangs past the client's timeout, taken (the message goes to the user all the same)
+or not. A request
 of the wrong shape is answered like Meta does (400, code 100) and noted in
 `violations`, which tests assert stays empty.
 """
@@ -19,7 +21,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 KINDS = ("messages", "read", "upload", "media_info", "media_download")
-SEND_TYPES = ("text", "audio", "document", "image", "interactive")
+SEND_TYPES = ("text", "audio", "document", "image", "interactive", "template")
 
 # code → (HTTP status, message, extra error fields); messages as Meta words them.
 ERRORS: dict[int, tuple[int, str, dict[str, Any]]] = {
@@ -60,6 +62,8 @@ class Upload:
 class Fault:
     status: int
     code: int | None  # None: a bare 500 with no Graph body
+    stall: float = 0.0  # seconds the answer is held back (the client times out first)
+    take: bool = False  # a stalled send is recorded as sent all the same
 
 
 @dataclass
@@ -94,9 +98,20 @@ class FakeGraph:
         status = ERRORS[code][0]
         self._faults[kind].extend(Fault(status, code) for _ in range(times))
 
-    def fail_http(self, kind: str, status: int = 500, *, times: int = 1) -> None:
+    def fail_http(
+        self, kind: str, status: int = 500, *, times: int = 1, after: int = 0
+    ) -> None:
+        """The next `times` calls of `kind` get a bare `status`, after `after` pass."""
         assert kind in KINDS, kind
+        self._faults[kind].extend(Fault(0, None) for _ in range(after))
         self._faults[kind].extend(Fault(status, None) for _ in range(times))
+
+    def stall_sends(self, seconds: float, *, take: bool, times: int = 1) -> None:
+        """The next `times` sends get no answer for `seconds`; with `take`, the message
+        is sent to the user all the same (Meta took it, the answer was lost)."""
+        self._faults["messages"].extend(
+            Fault(200, None, stall=seconds, take=take) for _ in range(times)
+        )
 
     def texts_to(self, to: str) -> list[str]:
         return [m["text"]["body"] for m in self.sent if m["to"] == to and m["type"] == "text"]
@@ -143,10 +158,19 @@ class FakeGraph:
         if not self._faults[kind]:
             return None
         fault = self._faults[kind].popleft()
+        if fault.status == 0:  # a call let through
+            return None
         if fault.code is None:
             return web.Response(status=fault.status, text="Internal Server Error")
         status, message, extra = ERRORS[fault.code]
         return _error(status, fault.code, message, **extra)
+
+    def _stalled(self) -> Fault | None:
+        waiting = self._faults["messages"]
+        if waiting and waiting[0].stall:
+            self.calls["messages"] += 1
+            return waiting.popleft()
+        return None
 
     def _bad(self, problem: str) -> web.Response:
         self.violations.append(problem)
@@ -166,6 +190,12 @@ class FakeGraph:
         problem = check_send(body, self.uploads)
         if problem:
             return self._bad(problem)
+        stalled = self._stalled()
+        if stalled is not None:
+            if stalled.take:
+                self.sent.append({**body, "_wamid": f"wamid.FAKE{next(self._ids):06d}"})
+            await asyncio.sleep(stalled.stall)
+            return web.Response(status=504, text="Gateway Timeout")
         if (fault := self._fault("messages")) is not None:
             return fault
         wamid = f"wamid.FAKE{next(self._ids):06d}"
@@ -263,7 +293,11 @@ def check_send(body: dict[str, Any], uploads: dict[str, Upload]) -> str | None:
     context = body.get("context")
     if context is not None and (not isinstance(context, dict) or "message_id" not in context):
         return "context must be {'message_id': ...}"
+    tag = body.get("biz_opaque_callback_data")
+    if tag is not None and (not isinstance(tag, str) or len(tag) > 512):
+        return "biz_opaque_callback_data must be a string of at most 512 characters"
     checks: dict[str, Callable[[dict[str, Any]], str | None]] = {
+        "template": _check_template,
         "text": _check_text,
         "interactive": _check_interactive,
         "audio": lambda o: _check_media(o, uploads, "audio"),
@@ -271,6 +305,15 @@ def check_send(body: dict[str, Any], uploads: dict[str, Upload]) -> str | None:
         "image": lambda o: _check_media(o, uploads, "image"),
     }
     return checks[kind](obj)
+
+
+def _check_template(obj: dict[str, Any]) -> str | None:
+    language = obj.get("language")
+    if not isinstance(obj.get("name"), str) or not obj["name"]:
+        return "template.name is required"
+    if not isinstance(language, dict) or not isinstance(language.get("code"), str):
+        return "template.language.code is required"
+    return None
 
 
 def _check_text(obj: dict[str, Any]) -> str | None:

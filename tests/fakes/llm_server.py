@@ -87,7 +87,7 @@ class FakeLLMServer:
         body = await request.json()
         self.requests.append(body)
         if self.failures:
-            return _error(self.failures.pop(0))
+            return _error(self.failures.pop(0), request.headers.get("Authorization", ""))
         if body.get("stream"):
             return await self._stream(request, body)
         return web.json_response(_completion(self.reply, body.get("model", self.model)))
@@ -135,11 +135,15 @@ def _completion(text: str, model: str) -> dict[str, Any]:
     }
 
 
-def _error(status: int) -> web.Response:
+def _error(status: int, authorization: str = "") -> web.Response:
     headers = {"retry-after-ms": "20"}  # keeps the client's retries fast in tests
     kind = "rate_limit_exceeded" if status == 429 else "server_error"
+    message = f"fake {status}"
+    if status == 401:  # as some endpoints do: the key that was refused, quoted back
+        kind = "invalid_api_key"
+        message = f"Incorrect API key provided: {authorization.removeprefix('Bearer ')}"
     return web.json_response(
-        {"error": {"message": f"fake {status}", "type": kind, "code": kind}},
+        {"error": {"message": message, "type": kind, "code": kind}},
         status=status, headers=headers,
     )
 

@@ -17,6 +17,8 @@ class RecordingSink:
 
     accepted: list[IncomingMessage] = field(default_factory=list)
     statuses: list[tuple[str, str, str | None]] = field(default_factory=list)
+    tags: list[str | None] = field(default_factory=list)
+    shown_replies: list[int] = field(default_factory=list)
     feedback: list[tuple[Platform, str, str, int]] = field(default_factory=list)
     rejected: list[tuple[Platform, object, str]] = field(default_factory=list)
     known_replies: set[str] | None = None
@@ -42,9 +44,19 @@ class RecordingSink:
         self.rejected.append((platform, raw, reason))
 
     async def record_status(
-        self, platform: Platform, platform_message_id: str, status: str, error: str | None
+        self,
+        platform: Platform,
+        platform_message_id: str,
+        status: str,
+        error: str | None,
+        *,
+        tag: str | None = None,
     ) -> None:
         self.statuses.append((platform_message_id, status, error))
+        self.tags.append(tag)
+
+    async def shown(self, platform: Platform, chat_id: str, message_id: int) -> None:
+        self.shown_replies.append(message_id)
 
     async def record_feedback(
         self, platform: Platform, chat_id: str, platform_message_id: str, value: int

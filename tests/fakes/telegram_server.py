@@ -56,6 +56,7 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     taken: bool = False  # carry the call out, then answer only after `delay`
+    skip: int = 0  # calls let through before the fault starts
 
 
 @dataclass
@@ -243,10 +244,12 @@ class FakeBotApi:
         retry_after: int | None = None,
         delay: float = 0.0,
         taken: bool = False,
+        skip: int = 0,
     ) -> None:
         """The next `times` calls of `method` fail with `status` (0 = answer after `delay`).
         `taken`: the call is carried out first and answered only after `delay`, as when
-        Telegram took a message but its answer did not reach the client in time."""
+        Telegram took a message but its answer did not reach the client in time.
+        `skip`: that many calls are let through before the fault starts."""
         defaults = {
             429: f"Too Many Requests: retry after {retry_after}",
             500: "Internal Server Error",
@@ -255,7 +258,7 @@ class FakeBotApi:
         }
         text = description or defaults.get(status, "")
         self.faults.setdefault(method.lower(), []).append(
-            Fault(status, text, times, retry_after, delay, taken)
+            Fault(status, text, times, retry_after, delay, taken, skip)
         )
 
     def calls_of(self, method: str) -> list[Call]:
@@ -361,6 +364,9 @@ class FakeBotApi:
         if not queue:
             return
         fault = queue[0]
+        if fault.skip:
+            fault.skip -= 1
+            return
         fault.times -= 1
         if fault.times <= 0:
             queue.pop(0)

@@ -89,3 +89,17 @@ async def test_a_failed_insert_does_not_poison_the_next_message(
     assert after.id is not None and not after.duplicate
     row = await store.inbox.get(after.id)
     assert row is not None and row.text == "fine"
+
+
+async def test_a_message_after_another_process_forgot_the_user_is_kept(
+    store: SqlStore, db_url: str, message: Make
+) -> None:
+    """This store remembers the user's row id; another process forgets the user."""
+
+    await store.inbox.accept(message("before"), in_context=True)
+    other = SqlStore.from_url(db_url)
+    await other.privacy.forget(Platform.CLI, "chat-1", "chat-1")
+    await other.close()
+    after = await store.inbox.accept(message("after"), in_context=True)
+    assert not after.duplicate and after.id is not None
+    assert [m.text for m in await store.history.messages(Platform.CLI, "chat-1")] == ["after"]

@@ -8,7 +8,7 @@ the configuration a user would write.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic_settings import BaseSettings
 
@@ -17,6 +17,7 @@ from adapters.whatsapp.adapter import WhatsAppAdapter
 from bot.access import AccessPolicy
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.ports.channels import LastSeen, MessageSink
 from bot.ports.engines import Engines
 from bot.ports.store import Store
 from bot.retry import RetryPolicy
@@ -47,8 +48,15 @@ def _sections() -> dict[str, type[BaseSettings]]:
     return {name: info.annotation for name, info in Settings.model_fields.items()}  # type: ignore[misc]
 
 
+# Tests see replies exactly as they wrote them; those about the first-contact notice
+# turn it on by naming it.
+TEST_DEFAULTS: dict[str, Any] = {"first_contact_notice": ""}
+
+
 def make_settings(**values: Any) -> Settings:
-    """Defaults, plus `values` named as described above; an unknown name is an error."""
+    """Defaults (the notice off, see TEST_DEFAULTS), plus `values` named as described
+    above; an unknown name is an error."""
+    values = {**TEST_DEFAULTS, **values}
     wanted = {env_name(name): value for name, value in values.items()}
     sections: dict[str, BaseSettings] = {}
     used: set[str] = set()
@@ -118,7 +126,16 @@ def telegram_adapter(settings: Settings, sink: RecordingSink) -> TelegramAdapter
 
 
 def whatsapp_adapter(
-    settings: Settings, sink: RecordingSink, *, retry: RetryPolicy | None = None
+    settings: Settings,
+    sink: MessageSink,
+    seen: LastSeen | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    **timing: float,
 ) -> WhatsAppAdapter:
-    """The sink also answers when a chat last wrote (the 24-hour window)."""
-    return WhatsAppAdapter(settings.whatsapp, sink, sink, limits=settings.limits, retry=retry)
+    """By default the sink also answers when a chat last wrote (the 24-hour window);
+    `timing` sets the adapter's `timeout` and `unclear_wait`."""
+    last_seen = seen if seen is not None else cast(LastSeen, sink)
+    return WhatsAppAdapter(
+        settings.whatsapp, sink, last_seen, limits=settings.limits, retry=retry, **timing
+    )

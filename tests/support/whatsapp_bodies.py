@@ -37,7 +37,12 @@ def wa_message(
 
 
 def wa_status(
-    wamid: str, status: str, *, errors: list[dict[str, Any]] | None = None, recipient: str = USER
+    wamid: str,
+    status: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    recipient: str = USER,
+    callback: str | None = None,
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": wamid,
@@ -47,6 +52,8 @@ def wa_status(
     }
     if errors:
         item["errors"] = errors
+    if callback is not None:  # our biz_opaque_callback_data, echoed back
+        item["biz_opaque_callback_data"] = callback
     return item
 
 

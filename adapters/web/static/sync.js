@@ -44,15 +44,19 @@ export async function poll() {
       again = true;
     } else {
       merge(rows);
-      if (rows.some((row) => row.event === "history_deleted")) {
-        // /forget was carried out: show what the server still holds, from scratch.
+      const closing = rows.filter((row) => row.event === "history_deleted");
+      if (closing.length) {
+        // /forget was carried out: show what the server still holds, from scratch. Having
+        // read it, the server deletes the confirmation too; this page keeps showing it.
         const full = await readMessages(0).catch((failure) => {
           if (failure instanceof HttpError) return null;
           throw failure;
         });
         if (full) {
+          const held = new Set(full.map((row) => row.id));
           resetView(DELETED);
-          merge(full);
+          merge(full.concat(closing.filter((row) => !held.has(row.id)))
+            .sort((a, b) => a.id - b.id));
         }
       }
     }

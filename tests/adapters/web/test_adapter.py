@@ -403,3 +403,13 @@ async def test_ids_beyond_any_message_are_a_clear_4xx(web: Client, path: str, st
 
 async def test_the_largest_id_is_still_an_id(web: Client) -> None:
     assert await messages(web, after=2**31 - 1) == []
+
+
+async def test_an_upload_refused_at_the_door_leaves_no_file(tmp_path: Path) -> None:
+    async for (session, base, app) in _serve(tmp_path, rate_limit_per_minute=1):
+        await send_form((session, base, app), "busy", text="first")
+        form = aiohttp.FormData()
+        form.add_field("voice", tone_ogg(), filename="n.ogg", content_type="audio/ogg")
+        async with session.post(f"{base}/api/chats/busy/messages", data=form) as response:
+            assert response.status == 429
+        assert uploads_in(tmp_path) == []

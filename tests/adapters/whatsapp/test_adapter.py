@@ -15,7 +15,7 @@ from adapters.whatsapp.adapter import VOICE_LIMIT, WEBHOOK_PATH, WhatsAppAdapter
 from adapters.whatsapp.graph import RetryPolicy
 from bot.errors import AdapterError, DeliveryError, MediaTooLarge, UnreadableMedia
 from bot.models import Activity, Attachment, Choice, ContentKind, MediaRef, Platform, VoiceAudio
-from bot.ports.channels import Adapter
+from bot.ports.channels import WAITS_FOR_USER, Adapter
 from tests.fakes.graph_server import FakeGraph
 from tests.fakes.sink import RecordingSink
 from tests.support.settings import wa_settings, whatsapp_adapter
@@ -149,7 +149,7 @@ async def test_statuses_are_recorded_not_answered(http: TestClient, sink: Record
     assert sink.accepted == []
     assert sink.statuses == [
         ("wamid.OUT1", "delivered", None),
-        ("wamid.OUT2", "failed", "131047: Re-engagement message"),
+        ("wamid.OUT2", WAITS_FOR_USER, "131047: Re-engagement message"),  # not lost: waits
     ]
 
 
@@ -279,7 +279,7 @@ async def test_attachment_goes_as_a_document(adapter: WhatsAppAdapter, graph: Fa
 @pytest.mark.parametrize(
     "last", [None, datetime.now(UTC) - timedelta(hours=25)], ids=["never wrote", "25 hours ago"]
 )
-async def test_outside_the_24_hour_window_nothing_is_sent(
+async def test_outside_the_24_hour_window_nothing_is_sent_and_the_reply_waits(
     adapter: WhatsAppAdapter, graph: FakeGraph, sink: RecordingSink, last: datetime | None
 ) -> None:
     sink.last_incoming = last
@@ -292,7 +292,8 @@ async def test_outside_the_24_hour_window_nothing_is_sent(
     ):
         with pytest.raises(DeliveryError) as info:
             await call
-        assert info.value.permanent and "24-hour window" in info.value.reason
+        assert info.value.waits_for_user and not info.value.permanent
+        assert "24-hour window" in info.value.reason
     assert graph.sent == [] and graph.uploads == {}
 
 
@@ -304,13 +305,13 @@ async def test_naive_last_incoming_counts_as_utc(
     assert len(graph.sent) == 1
 
 
-async def test_re_engagement_from_graph_is_permanent(
+async def test_re_engagement_from_graph_waits_for_the_user(
     adapter: WhatsAppAdapter, graph: FakeGraph
 ) -> None:
     graph.fail("messages", 131047)
     with pytest.raises(DeliveryError) as info:
         await adapter.send_text(USER, "hi")
-    assert info.value.permanent and graph.calls["messages"] == 1
+    assert info.value.waits_for_user and graph.calls["messages"] == 1
 
 
 async def test_rate_limit_exhausted_is_transient_with_a_wait(

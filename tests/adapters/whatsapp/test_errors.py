@@ -32,7 +32,7 @@ def body(code: int, message: str = "m", **extra: Any) -> dict[str, Any]:
 
 # name, HTTP status, body, severity, permanent, retry_after
 CASES = [
-    ("re-engagement", 400, body(131047), Severity.PERMANENT, True, None),
+    ("re-engagement", 400, body(131047), Severity.PERMANENT, False, None),
     ("throughput", 400, body(130429), Severity.TRANSIENT, False, 5.0),
     ("pair rate limit", 400, body(131056), Severity.TRANSIENT, False, 6.0),
     ("account rate limit", 400, body(80007), Severity.TRANSIENT, False, 60.0),
@@ -64,9 +64,9 @@ def test_classification(
     assert (delivery.permanent, delivery.retry_after) == (permanent, retry_after)
 
 
-def test_re_engagement_reason_is_clear() -> None:
+def test_re_engagement_waits_for_the_user_and_says_so() -> None:
     err = to_delivery_error(GraphAPIError(GraphError.from_body(400, body(131047))))
-    assert "24-hour window" in err.reason
+    assert "24-hour window" in err.reason and err.waits_for_user
 
 
 def test_fields_are_kept() -> None:

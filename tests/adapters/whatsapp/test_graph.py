@@ -157,3 +157,32 @@ async def test_fake_server_rejects_bad_shapes(graph: FakeGraph, client: GraphCli
         await client.send_message(outgoing.audio(USER, "never-uploaded"))
     assert len(graph.violations) == 2
     graph.violations.clear()
+
+
+async def test_a_send_with_no_clear_answer_is_not_sent_again_in_the_call(
+    graph: FakeGraph,
+) -> None:
+    """Meta took it but the answer never came: a second POST would deliver it twice."""
+    c = GraphClient(base_url=graph.base_url, version=graph.version, token=graph.token,
+                    phone_number_id=graph.phone_number_id, retry=FAST, timeout=0.3)  # fmt: skip
+    await c.start()
+    graph.stall_sends(1.0, take=True)
+    try:
+        with pytest.raises(GraphAPIError) as failure:
+            await c.send_message(outgoing.text(USER, "once"))
+    finally:
+        await c.close()
+    assert failure.value.error.unclear
+    assert graph.calls["messages"] == 1 and len(graph.sent) == 1
+
+
+async def test_a_send_refused_before_it_went_is_tried_again(graph: FakeGraph) -> None:
+    graph.fail_http("messages", 503)
+    c = GraphClient(base_url=graph.base_url, version=graph.version, token=graph.token,
+                    phone_number_id=graph.phone_number_id, retry=FAST)  # fmt: skip
+    await c.start()
+    try:
+        await c.send_message(outgoing.text(USER, "again"))
+    finally:
+        await c.close()
+    assert graph.calls["messages"] == 2 and len(graph.sent) == 1
