@@ -155,12 +155,14 @@ class Dispatcher:
         )
 
     async def reject(self, platform: Platform, raw: object, reason: str) -> None:
-        """Logged with its reason and the start of its body: the store has no place for it."""
+        """Logged with its reason at WARNING; its body only at DEBUG, because a body holds
+        what a user wrote and a log line is out of /forget's reach."""
         try:
-            body = json.dumps(raw, ensure_ascii=True, default=repr)[:2000]
+            body = json.dumps(raw, ensure_ascii=True, default=repr)
         except (TypeError, ValueError, RecursionError):
             body = "(not serialisable)"
-        log.warning("%s input rejected (%s); body: %s", platform.value, reason, body)
+        log.warning("%s input rejected (%s), %d characters", platform.value, reason, len(body))
+        log.debug("rejected %s body: %s", platform.value, body[:2000])
 
     async def record_status(
         self,
