@@ -8,6 +8,7 @@ delivery, because a non-200 answer makes Meta redeliver the good ones too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,6 +73,9 @@ def parse_webhook(body: Any) -> Delivery:
     for value in _message_values(entries):
         names = _contact_names(value.get("contacts"))
         for raw in _dicts(value.get("messages")):
+            if not _storable(raw):
+                skipped += 1
+                continue
             item = parse_message(raw, names)
             if item is None:
                 skipped += raw.get("type") not in _IGNORED_TYPES
@@ -91,6 +95,16 @@ def parse_webhook(body: Any) -> Delivery:
         feedback=tuple(feedback),
         skipped=skipped,
     )
+
+
+def _storable(raw: Mapping[str, Any]) -> bool:
+    """False when a string in it holds a lone surrogate: JSON can escape one, but no
+    database can store it, so the message is skipped rather than failing the whole body."""
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 def _message_values(entries: list[Any]) -> list[Mapping[str, Any]]:

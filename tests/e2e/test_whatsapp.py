@@ -284,3 +284,15 @@ async def test_rate_limit_answers_clearly(graph: FakeGraph, tmp_path: Path) -> N
         await running.idle()
     texts = graph.texts_to(USER)
     assert sum("limit is 2 a minute" in t for t in texts) == 1 and len(texts) == 3
+
+
+async def test_a_lone_surrogate_is_acknowledged_and_the_next_message_flows(
+    running: Running, graph: FakeGraph
+) -> None:
+    """Before, such a body got 500 on every redelivery, and Meta redelivers for days."""
+    assert await running.post(text_delivery("wamid.BAD", "\ud800 broken")) == 200
+    assert await running.post(text_delivery("wamid.OK", "still here")) == 200
+    await graph.wait_sent(1)
+    await running.idle()
+    assert running.rows("SELECT platform_message_id FROM messages WHERE direction='in'") == [
+        ("wamid.OK",)]
