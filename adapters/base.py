@@ -9,7 +9,7 @@ from aiohttp import web
 from bot.errors import UnreadableMedia
 from bot.models import Activity, Attachment, MediaRef, Platform
 from bot.parts import UNRECORDED
-from bot.ports.channels import PartLog, ReplyStream
+from bot.ports.channels import PartLog, ProgressLine, ReplyStream
 
 
 class BaseAdapter:
@@ -52,3 +52,6 @@ class BaseAdapter:
 
     def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
         return None  # replies are shown whole
+
+    def open_progress(self, chat_id: str, reply_to_id: str | None) -> ProgressLine | None:
+        return None  # no progress shown on this channel

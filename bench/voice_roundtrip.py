@@ -1,14 +1,18 @@
-"""Voice round trip on this machine with the embedded engines.
+"""Voice round trip on this machine, through the product's own path, with the embedded engines.
 
-Measures ASR real-time factor, LLM time to first token and tokens/s, TTS
-real-time factor, OGG/Opus encode time, and the end-to-end time from a voice
-note received to a voice reply ready (decode → ASR → answer ≤ 40 words → TTS →
-encode), median of several runs; peak RSS with every engine loaded; how long
-the server takes to be ready; and llama.cpp against transformers on the same
-SmolLM2 weights (transformers runs in a child process so it does not inflate
-the RSS figure). Prints a table and writes bench/results/voice_roundtrip.json.
+For each configuration (Whisper base + Qwen2.5-Coder-0.5B by default; Whisper tiny.en for
+English) and each question (a ~5 s English question spoken by Piper; the shared French and
+Chinese samples), a voice note goes into the dispatcher exactly as a channel hands it over,
+and the clock stops when the channel is handed the voice reply: decode, speech to text in
+the pinned language, the model streaming, each sentence spoken while the next is written,
+OGG/Opus encoding. Stage times come from timing the engines as the pipeline calls them.
+Also: word/character error rate per language on the shared samples, and an answer-quality
+table (8 questions graded by keyword checks) for every selectable chat model.
 
-    python bench/voice_roundtrip.py [--runs 5] [--skip-transformers] [--llm-threads N]
+    python bench/voice_roundtrip.py [--runs 7] [--skip-quality] [--skip-big]
+
+Prints tables and writes bench/results/voice_roundtrip.json. Other work on the machine
+skews every figure: the load average before and after is recorded with them.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,339 +33,250 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Settings  # noqa: E402
-from bot.models import ChatTurn  # noqa: E402
-from bot.ports.engines import AudioClip  # noqa: E402
+from bench.voice_quality import QUESTIONS, grade  # noqa: E402
+from bot.models import ChatTurn, ContentKind, MediaRef  # noqa: E402
+from bot.ports.engines import Engines  # noqa: E402
 from tests.support.settings import make_settings  # noqa: E402
 
-TESTDATA = ROOT.parent / "shared" / "testdata" / "audio"
+AUDIO = ROOT.parent / "shared" / "testdata" / "audio"
 RESULTS = ROOT / "bench" / "results" / "voice_roundtrip.json"
-QUESTION = (
-    "Hey, could you tell me a simple way to stay focused when I work from home all day?"
-)
-ANSWER_40_WORDS = (
-    "Try working in short blocks of twenty five minutes with a five minute break after each one. "
-    "Keep your phone in another room, set one clear goal for the morning, and stop at the same "
-    "time every evening."
-)
-MAX_WORDS = 40
-TARGETS = {"e2e_s": 2.8, "asr_rtf": 0.15, "tts_rtf": 0.1, "peak_rss_mb": 1536, "ready_s": 3.0}
+QUESTION = "What is a good way to keep fresh basil from wilting in my kitchen?"
+TARGETS = {"round_trip_p50_s": 2.5, "round_trip_tiny_en_p50_s": 2.0}
 
 
-LLM_THREADS = 0  # 0: the engine's default (all cores but one); --llm-threads overrides
+def p50(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
 
 
-def settings() -> Settings:
-    return make_settings(llm_threads=LLM_THREADS)
+class Timed:
+    """Wraps the engines to time what the pipeline asks of them (the engines are untouched)."""
+
+    def __init__(self, engines: Engines) -> None:
+        self.marks: dict[str, float] = {}
+        self.engines = engines
+        transcribe, stream = engines.transcriber.transcribe, engines.chat.stream
+        synthesize = engines.synthesizer.synthesize
+
+        async def timed_transcribe(audio: Any, **kw: Any) -> Any:
+            began = time.perf_counter()
+            self.marks.setdefault("decoded_at", began)
+            result = await transcribe(audio, **kw)
+            self.marks["asr_s"] = self.marks.get("asr_s", 0.0) + time.perf_counter() - began
+            return result
+
+        async def timed_stream(turns: Any, **kw: Any) -> Any:
+            began = time.perf_counter()
+            async for piece in stream(turns, **kw):
+                self.marks.setdefault("first_token_at", time.perf_counter())
+                self.marks["pieces"] = self.marks.get("pieces", 0) + 1
+                yield piece
+            self.marks["llm_s"] = time.perf_counter() - began
+            self.marks["llm_done_at"] = time.perf_counter()
+
+        async def timed_synthesize(text: str, voice: Any, speed: float = 1.0) -> Any:
+            began = time.perf_counter()
+            clip = await synthesize(text, voice, speed)
+            done = time.perf_counter()
+            self.marks.setdefault("first_audio_at", done)
+            self.marks["tts_s"] = self.marks.get("tts_s", 0.0) + done - began
+            self.marks["last_audio_at"] = done
+            return clip
+
+        engines.transcriber.transcribe = timed_transcribe  # type: ignore[method-assign]
+        engines.chat.stream = timed_stream  # type: ignore[assignment, method-assign]
+        engines.synthesizer.synthesize = timed_synthesize  # type: ignore[method-assign]
 
 
-def median(values: list[float]) -> float:
-    return round(statistics.median(values), 4)
+async def round_trips(engines: Engines, note: bytes, language: str, runs: int,
+                      db: str) -> dict[str, Any]:  # fmt: skip
+    """`runs` voice notes in a fresh chat each, user language pinned as after a first note."""
+    from bot.dispatcher import Dispatcher
+    from storage.store import SqlStore
+    from tests.fakes.channel import RecordingChannel
+    from tests.support.settings import make_dispatcher
+
+    settings = make_settings(database_url=db)
+    store = SqlStore.from_url(db)
+    timed = Timed(engines)
+    channel = RecordingChannel()
+    dispatcher: Dispatcher = make_dispatcher(store, engines, settings)
+    dispatcher.add_adapter(channel)
+    await dispatcher.start()
+    trips: list[dict[str, float]] = []
+    answers: list[str] = []
+    try:
+        for run in range(runs + 1):  # the first run warms every path and is not counted
+            chat = f"{language}-{run}-{time.monotonic_ns()}"
+            await store.users.update(channel.platform, chat, language=f"auto:{language}")
+            channel.files[chat] = note
+            timed.marks.clear()
+            began = time.perf_counter()
+            from tests.support.messages import make_message
+
+            await dispatcher.accept(make_message(None, kind=ContentKind.VOICE, chat_id=chat,
+                                                 media=MediaRef(file_id=chat)))  # fmt: skip
+            sent = await channel.wait_for(len(channel.sent) + 1, within=120)
+            done = time.perf_counter()
+            await dispatcher.idle()
+            if run == 0:
+                continue
+            m = timed.marks
+            reply = sent[-1]
+            answers.append(reply.text)
+            trips.append({
+                "round_trip_s": done - began,
+                "decode_s": m.get("decoded_at", began) - began,
+                "asr_s": m.get("asr_s", 0.0),
+                "first_token_s": m.get("first_token_at", done) - began,
+                "llm_s": m.get("llm_s", 0.0),
+                "first_audio_s": m.get("first_audio_at", done) - began,
+                "tts_total_s": m.get("tts_s", 0.0),
+                "after_llm_s": done - m.get("llm_done_at", done),
+                "answer_words": float(len(reply.text.split())),
+                "reply_audio_s": reply.voice.duration if reply.voice else 0.0,
+                "voice": 1.0 if reply.voice else 0.0,
+            })  # fmt: skip
+    finally:
+        await dispatcher.stop()
+        await store.close()
+    return {"p50": {k: p50([t[k] for t in trips]) for k in trips[0]},
+            "runs": len(trips), "sample_answer": answers[0] if answers else ""}
+
+
+async def spoken_question(engines: Engines) -> bytes:
+    from bot.media import encode_voice_note
+
+    clip = await engines.synthesizer.synthesize(QUESTION, None, 1.0)
+    return encode_voice_note(clip).data
+
+
+async def error_rates(transcriber: Any, languages: set[str] | None) -> list[dict[str, Any]]:
+    from bot.media import decode_audio
+    from tests.bot.engines.speech.test_faster_whisper import cer, wer
+
+    found = []
+    samples = json.loads((AUDIO / "transcripts.json").read_text())
+    for name, meta in samples.items():
+        lang = meta.get("language")
+        if not meta.get("text") or name.startswith("long") or (languages and lang not in languages):
+            continue
+        clip = decode_audio((AUDIO / name).read_bytes())
+        began = time.perf_counter()
+        heard = await transcriber.transcribe(clip)
+        took = time.perf_counter() - began
+        rate = (cer if lang in ("zh", "ja", "ko") else wer)(meta["text"], heard.text)
+        found.append({"sample": name, "language": lang, "detected": heard.language,
+                      "metric": "CER" if lang in ("zh", "ja", "ko") else "WER",
+                      "error_rate": round(rate, 3), "seconds": round(took, 2),
+                      "text": heard.text})  # fmt: skip
+    return found
+
+
+async def quality(model: str) -> dict[str, Any]:
+    from bot.engines.registry import build_chat
+    from bot.prompts import system_prompt
+
+    settings = make_settings(llm_model=model)
+    chat = build_chat(settings)
+    try:
+        await chat.warm_up()
+    except Exception as missing:
+        return {"model": model, "error": str(missing)}
+    rows = []
+    for question in QUESTIONS:
+        turns = [ChatTurn(role="system", text=system_prompt(settings.conversation, spoken=False,
+                                                            language=question.language))]
+        turns += [ChatTurn(role=r, text=t) for r, t in question.turns]
+        began = time.perf_counter()
+        answer = "".join([p async for p in chat.stream(turns, max_tokens=120)]).strip()
+        rows.append({"question": question.name, "ok": grade(question, answer),
+                     "seconds": round(time.perf_counter() - began, 2), "answer": answer})
+    return {"model": model, "score": sum(r["ok"] for r in rows), "of": len(rows), "rows": rows}
 
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def first_words(text: str, limit: int = MAX_WORDS) -> str:
-    return " ".join(text.split()[:limit])
-
-
-async def timed_stream(chat: Any, prompt: str, max_tokens: int) -> dict[str, Any]:
-    """Time to first piece, total time, and the text of one streamed answer."""
-    turns = [ChatTurn(role="user", text=prompt)]
-    started = time.perf_counter()
-    first: float | None = None
-    pieces: list[str] = []
-    async for piece in chat.stream(turns, max_tokens=max_tokens):
-        if first is None:
-            first = time.perf_counter() - started
-        pieces.append(piece)
-    total = time.perf_counter() - started
-    text = "".join(pieces)
-    tokens = await asyncio.to_thread(chat.token_count, text)
-    decode_time = max(1e-6, total - (first or 0.0))
-    return {
-        "ttft_s": round(first or total, 4),
-        "total_s": round(total, 4),
-        "tokens": tokens,
-        "tokens_per_s": round(max(0, tokens - 1) / decode_time, 1),
-        "text": text.strip(),
-    }
-
-
-async def chat_figures(chat: Any, runs: int) -> dict[str, Any]:
-    started = time.perf_counter()
-    await chat.warm_up()
-    load = time.perf_counter() - started
-    await timed_stream(chat, "Hello!", 8)  # first call pays one-off setup
-    samples = [await timed_stream(chat, QUESTION, 80) for _ in range(runs)]
-    return {
-        "engine": chat.name,
-        "load_s": round(load, 3),
-        "ttft_s": median([s["ttft_s"] for s in samples]),
-        "tokens_per_s": median([s["tokens_per_s"] for s in samples]),
-        "tokens": median([float(s["tokens"]) for s in samples]),
-        "sample_answer": samples[0]["text"],
-    }
-
-
-async def asr_figures(transcriber: Any, name: str, clip: AudioClip, runs: int) -> dict[str, Any]:
-    times, text = [], ""
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = await transcriber.transcribe(clip)
-        times.append(time.perf_counter() - started)
-        text = result.text
-    return {
-        "clip": name, "duration_s": round(clip.duration, 2), "median_s": median(times),
-        "rtf": round(median(times) / clip.duration, 4), "text": text,
-    }
-
-
-async def tts_figures(synth: Any, runs: int) -> dict[str, Any]:
-    from bot.media import encode_voice_note
-
-    times, encodes, duration = [], [], 0.0
-    for _ in range(runs):
-        started = time.perf_counter()
-        clip = await synth.synthesize(ANSWER_40_WORDS, None)
-        times.append(time.perf_counter() - started)
-        duration = clip.duration
-        started = time.perf_counter()
-        encode_voice_note(clip)
-        encodes.append(time.perf_counter() - started)
-    return {
-        "words": len(ANSWER_40_WORDS.split()), "audio_s": round(duration, 2),
-        "median_s": median(times), "rtf": round(median(times) / duration, 4),
-        "encode_median_s": median(encodes),
-    }
-
-
-async def one_round_trip(engines: Any, note: bytes) -> dict[str, float]:
-    """Voice note bytes in → OGG/Opus reply bytes out, every stage timed."""
-    from bot.engines.speech.guard import is_unintelligible
-    from bot.media import decode_audio, encode_voice_note
-
-    marks: dict[str, float] = {}
-    t0 = time.perf_counter()
-    clip = await asyncio.to_thread(decode_audio, note)
-    marks["decode"] = time.perf_counter() - t0
-    t = time.perf_counter()
-    transcript = await engines.transcriber.transcribe(clip)
-    if is_unintelligible(clip, transcript):
-        raise RuntimeError(f"the question was not understood: {transcript.text!r}")
-    marks["asr"] = time.perf_counter() - t
-    t = time.perf_counter()
-    pieces: list[str] = []
-    async for piece in engines.chat.stream([ChatTurn(role="user", text=transcript.text)],
-                                           max_tokens=64):
-        pieces.append(piece)
-        if len("".join(pieces).split()) > MAX_WORDS:
-            break
-    answer = first_words("".join(pieces)) or "Sorry, I have no answer."
-    marks["llm"] = time.perf_counter() - t
-    t = time.perf_counter()
-    speech = await engines.synthesizer.synthesize(answer, None)
-    marks["tts"] = time.perf_counter() - t
-    t = time.perf_counter()
-    reply = await asyncio.to_thread(encode_voice_note, speech)
-    marks["encode"] = time.perf_counter() - t
-    marks["total"] = time.perf_counter() - t0
-    marks["answer_words"] = float(len(answer.split()))
-    marks["reply_audio_s"] = reply.duration
-    return marks
-
-
-async def one_streamed_trip(engines: Any, note: bytes) -> dict[str, float]:
-    """The same trip, but each sentence is spoken while the model writes the next."""
-    from bot.engines.voice.sentences import speak_streamed
-    from bot.media import decode_audio, encode_voice_note
-
-    t0 = time.perf_counter()
-    clip = await asyncio.to_thread(decode_audio, note)
-    transcript = await engines.transcriber.transcribe(clip)
-    asr_done = time.perf_counter() - t0
-    pieces = engines.chat.stream([ChatTurn(role="user", text=transcript.text)], max_tokens=64)
-    answer, speech = await speak_streamed(pieces, engines.synthesizer, None, max_words=MAX_WORDS)
-    speech_done = time.perf_counter() - t0
-    reply = await asyncio.to_thread(encode_voice_note, speech)
-    total = time.perf_counter() - t0
-    return {"asr": asr_done, "llm+tts": speech_done - asr_done, "encode": total - speech_done,
-            "total": total, "answer_words": float(len(answer.split())),
-            "reply_audio_s": reply.duration}
-
-
-def _fresh_run(code: str) -> float:
-    """Median wall time of `python -c code` in a fresh interpreter, three runs."""
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
-        times.append(time.perf_counter() - started)
-    return median(times)
-
-
-def ready_time() -> dict[str, Any]:
-    """Seconds from a fresh interpreter to a ready app, models still loading in the background.
-
-    Measured as the imports plus building the engine registry (no model is loaded then);
-    with `bot/app.py` present, importing the composition root is included.
-    """
-    build = (
-        "from bot.config import Settings\n"
-        "from bot.engines.registry import build_engines\n"
-        "build_engines(Settings())\n"
-    )
-    result: dict[str, Any] = {"registry_s": _fresh_run(build)}
-    if (ROOT / "bot" / "app.py").exists():
-        result["app_import_s"] = _fresh_run("import bot.app\n" + build)
-    result["ready_s"] = result.get("app_import_s", result["registry_s"])
-    return result
-
-
-def transformers_in_child(runs: int) -> dict[str, Any]:
-    """Measure the transformers chat engine in its own process."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--chat-only", "transformers", "--runs", str(runs)],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
-    )
-    if out.returncode != 0:
-        return {"engine": "transformers", "error": out.stderr.strip().splitlines()[-1:]}
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
-async def chat_only(kind: str, runs: int) -> None:
-    from bot.engines.registry import build_chat
-
-    chat = build_chat(make_settings(llm=kind))
-    figures = await chat_figures(chat, runs)
-    figures["peak_rss_mb"] = peak_rss_mb()
-    print(json.dumps(figures))
-
-
-async def main(runs: int, with_transformers: bool) -> dict[str, Any]:
+async def main(runs: int, with_quality: bool, with_big: bool) -> dict[str, Any]:
     from bot.engines.registry import build_engines
-    from bot.media import decode_audio, encode_voice_note
 
     load_before = os.getloadavg()
-    process_start = time.perf_counter()
-    engines = build_engines(settings())
-    loads: dict[str, float] = {}
+    db_dir = Path(tempfile.mkdtemp(prefix="omnivox-bench-"))
+    from storage.database import upgrade
+
+    db = f"sqlite+aiosqlite:///{db_dir}/bench.db"
+    await asyncio.to_thread(upgrade, db)
+    report: dict[str, Any] = {"runs": runs, "question": QUESTION}
+    engines = build_engines(make_settings())
     for engine in engines.all():
-        started = time.perf_counter()
         await engine.warm_up()
-        loads[engine.name] = round(time.perf_counter() - started, 3)
-    all_loaded_s = time.perf_counter() - process_start
-
-    spoken = await engines.synthesizer.synthesize(QUESTION, None)
-    note = encode_voice_note(spoken).data
-    clips = {"piper_question": decode_audio(note)}
-    for path in sorted(TESTDATA.glob("*")) if TESTDATA.is_dir() else []:
-        if path.suffix in {".flac", ".wav", ".ogg"}:
-            clips[path.name] = decode_audio(path.read_bytes())
-
-    asr = [await asr_figures(engines.transcriber, n, c, runs) for n, c in clips.items()]
-    llama = await chat_figures(engines.chat, runs)
-    llama["load_s"] = loads[engines.chat.name]
-    llama["threads"] = getattr(engines.chat, "threads", None)
-    tts = await tts_figures(engines.synthesizer, runs)
-    await one_round_trip(engines, note)  # warm every path once
-    await one_streamed_trip(engines, note)
-    trips, streamed = [], []
-    for _ in range(max(5, runs)):  # interleaved, so both see the same machine load
-        trips.append(await one_round_trip(engines, note))
-        streamed.append(await one_streamed_trip(engines, note))
-    e2e = {k: median([t[k] for t in trips]) for k in trips[0]}
-    e2e_streamed = {k: median([t[k] for t in streamed]) for k in streamed[0]}
-    rss = peak_rss_mb()
-    return {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(),
-                    # Other work on the machine skews every figure: keep the load with them.
-                    "loadavg_1m_before_after": [round(load_before[0], 2),
-                                                round(os.getloadavg()[0], 2)]},
-        "runs": runs,
-        "engine_load_s": loads,
-        "all_engines_loaded_s": round(all_loaded_s, 3),
-        "question_s": round(clips["piper_question"].duration, 2),
-        "asr": asr,
-        "llm": {"llama-cpp": llama,
-                "transformers": transformers_in_child(runs) if with_transformers else None},
-        "tts": tts,
-        "e2e_median": e2e,
-        "e2e_streamed_median": e2e_streamed,
-        "peak_rss_mb": rss,
-        "ready": ready_time(),
-        "targets": TARGETS,
-    }
+    english = await spoken_question(engines)
+    notes = {"en": english, "fr": (AUDIO / "fr_picovoice_leopard.wav").read_bytes(),
+             "zh": (AUDIO / "zh_funasr_asr_example.wav").read_bytes()}
+    report["error_rates_base"] = await error_rates(engines.transcriber, None)
+    for lang, note in notes.items():
+        key = f"round_trip_base_{lang}"
+        report[key] = await round_trips(engines, note, lang, runs, db)
+        print(f"{key}: p50 {report[key]['p50']['round_trip_s']:.2f} s", flush=True)
+    report["peak_rss_mb_defaults"] = peak_rss_mb()
+    tiny = build_engines(make_settings(asr_model="tiny.en"))
+    await tiny.transcriber.warm_up()
+    report["error_rates_tiny_en"] = await error_rates(tiny.transcriber, {"en"})
+    fast = Engines(transcriber=tiny.transcriber, describer=engines.describer,
+                   chat=engines.chat, synthesizer=engines.synthesizer)
+    report["round_trip_tiny_en_en"] = await round_trips(fast, english, "en", runs, db)
+    tiny_p50 = report["round_trip_tiny_en_en"]["p50"]["round_trip_s"]
+    print(f"round_trip_tiny_en_en: p50 {tiny_p50:.2f} s")
+    report["round_trip_p50_s"] = report["round_trip_base_en"]["p50"]["round_trip_s"]
+    report["round_trip_tiny_en_p50_s"] = report["round_trip_tiny_en_en"]["p50"]["round_trip_s"]
+    if with_quality:
+        models = ["qwen2.5-coder-0.5b", "smollm2-135m"]
+        models += ["qwen2.5-coder-1.5b"] if with_big else []
+        report["answer_quality"] = [await quality(m) for m in models]
+    report["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                         "platform": platform.platform(),
+                         "loadavg_1m_before_after": [round(load_before[0], 2),
+                                                     round(os.getloadavg()[0], 2)]}  # fmt: skip
+    report["targets"] = TARGETS
+    return report
 
 
-def verdict(value: float, target: float) -> str:
-    return "ok" if value <= target else "MISSED"
-
-
-def print_table(r: dict[str, Any]) -> None:
-    q = next(a for a in r["asr"] if a["clip"] == "piper_question")
-    streamed = r["e2e_streamed_median"]["total"]
-    rows = [
-        ("end-to-end voice→voice, sequential", f"{r['e2e_median']['total']:.2f} s",
-         f"≤ {TARGETS['e2e_s']} s", verdict(r["e2e_median"]["total"], TARGETS["e2e_s"])),
-        ("end-to-end voice→voice, streamed TTS", f"{streamed:.2f} s",
-         f"≤ {TARGETS['e2e_s']} s", verdict(streamed, TARGETS["e2e_s"])),
-        (f"ASR RTF ({q['duration_s']} s question)", f"{q['rtf']:.3f}",
-         f"≤ {TARGETS['asr_rtf']}", verdict(q["rtf"], TARGETS["asr_rtf"])),
-    ]
-    rows += [(f"ASR RTF ({a['clip']})", f"{a['rtf']:.3f}", f"≤ {TARGETS['asr_rtf']}",
-              verdict(a["rtf"], TARGETS["asr_rtf"])) for a in r["asr"] if a is not q]
-    rows += [
-        ("TTS RTF (40 words)", f"{r['tts']['rtf']:.3f}", f"≤ {TARGETS['tts_rtf']}",
-         verdict(r["tts"]["rtf"], TARGETS["tts_rtf"])),
-        ("OGG/Opus encode (40-word reply)", f"{r['tts']['encode_median_s'] * 1000:.0f} ms", "", ""),
-        ("peak RSS, all engines loaded", f"{r['peak_rss_mb']:.0f} MB",
-         f"≤ {TARGETS['peak_rss_mb']} MB", verdict(r["peak_rss_mb"], TARGETS["peak_rss_mb"])),
-        ("server ready after start (import app + registry)", f"{r['ready']['ready_s']:.2f} s",
-         f"≤ {TARGETS['ready_s']} s", verdict(r["ready"]["ready_s"], TARGETS["ready_s"])),
-        ("  of which engine registry alone", f"{r['ready']['registry_s']:.2f} s", "", ""),
-        ("all models loaded (background)", f"{r['all_engines_loaded_s']:.2f} s", "", ""),
-    ]
-    for name in ("llama-cpp", "transformers"):
-        c = r["llm"].get(name)
-        if not c:
-            continue
-        if "error" in c:
-            rows.append((f"LLM {name}", f"error: {c['error']}", "", ""))
-            continue
-        rows.append((f"LLM {name}: load / TTFT / tok/s",
-                     f"{c['load_s']:.2f} s / {c['ttft_s'] * 1000:.0f} ms / {c['tokens_per_s']:.0f}",
-                     "", ""))
-    e = r["e2e_median"]
-    rows.append(("e2e stages (decode/asr/llm/tts/enc)",
-                 " / ".join(f"{e[k]:.2f}" for k in ("decode", "asr", "llm", "tts", "encode")),
-                 "s", ""))
-    width = max(len(row[0]) for row in rows)
+def print_tables(r: dict[str, Any]) -> None:
     before, after = r["machine"]["loadavg_1m_before_after"]
-    print(f"\n{r['machine']['cpus']} CPUs; 1-minute load average {before} before, {after} after "
-          f"(anything else running slows every figure)")
-    print(f"\n{'measure'.ljust(width)}  {'value':>28}  {'target':>12}  verdict")
-    for name, value, target, mark in rows:
-        print(f"{name.ljust(width)}  {value:>28}  {target:>12}  {mark}")
+    print(f"\n{r['machine']['cpus']} CPUs; 1-minute load average {before} before, {after} after")
+    print(f"\n{'voice note → voice reply (p50)':<34} {'total':>6} {'asr':>5} {'1st tok':>7} "
+          f"{'llm':>5} {'1st aud':>7} {'after llm':>9} {'words':>5}  target")
+    for key in ("round_trip_base_en", "round_trip_tiny_en_en", "round_trip_base_fr",
+                "round_trip_base_zh"):
+        p = r[key]["p50"]
+        target = {"round_trip_base_en": "≤ 2.5 s", "round_trip_tiny_en_en": "≤ 2.0 s"}.get(key, "")
+        print(f"{key:<34} {p['round_trip_s']:>6.2f} {p['asr_s']:>5.2f} {p['first_token_s']:>7.2f} "
+              f"{p['llm_s']:>5.2f} {p['first_audio_s']:>7.2f} {p['after_llm_s']:>9.2f} "
+              f"{p['answer_words']:>5.0f}  {target}")
+    print(f"\n{'sample':<34} {'lang':>4} {'heard':>5} {'rate':>10}")
+    for row in r["error_rates_base"] + r["error_rates_tiny_en"]:
+        print(f"{row['sample']:<34} {row['language']:>4} {row['detected']!s:>5} "
+              f"{row['metric']} {row['error_rate']:.2f}")
+    for model in r.get("answer_quality", []):
+        if "error" in model:
+            print(f"\n{model['model']}: {model['error']}")
+            continue
+        print(f"\n{model['model']}: {model['score']} of {model['of']}")
+        for row in model["rows"]:
+            mark = "ok " if row["ok"] else "-- "
+            print(f"  {mark} {row['question']:<14} {row['seconds']:>5.1f} s"
+                  f"  {row['answer'][:70]!r}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--skip-transformers", action="store_true")
-    parser.add_argument("--chat-only", choices=["llama-cpp", "transformers"])
-    parser.add_argument("--llm-threads", type=int, default=0)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-big", action="store_true", help="leave out Qwen2.5-Coder-1.5B")
     args = parser.parse_args()
-    LLM_THREADS = args.llm_threads
-    if args.chat_only:
-        asyncio.run(chat_only(args.chat_only, args.runs))
-        sys.exit(0)
-    report = asyncio.run(main(args.runs, not args.skip_transformers))
+    result = asyncio.run(main(args.runs, not args.skip_quality, not args.skip_big))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
-    print_table(report)
+    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print_tables(result)
     print(f"\nwritten {RESULTS.relative_to(ROOT)}")

@@ -126,6 +126,7 @@ class Omnivox:
                 log.warning("%s did not load: %s", engine.name, failure)
                 continue
             log.info("%s ready in %.1f s", engine.name, time.monotonic() - began)
+        await self.dispatcher.pipeline.texts.warm_up()  # the text-language detector
 
     async def healthz(self, _request: web.Request) -> web.Response:
         body: dict[str, Any] = {"dispatcher": self.dispatcher.running}

@@ -124,6 +124,9 @@ def _doctor(settings: Settings) -> int:
         found = shutil.which(tool)
         print(f"  {'ok ' if found else '-- '} {tool:<10} {use}"
               + ("" if found else f" → apt-get install {tool}"))
+    has_lingua = importlib.util.find_spec("lingua") is not None
+    print(f"  {'ok ' if has_lingua else '-- '} {'lingua':<10} the language of text messages"
+          + ("" if has_lingua else " → pip install lingua-language-detector"))
     has_playwright = importlib.util.find_spec("playwright") is not None
     print(f"  {'ok ' if has_playwright else '-- '} {'playwright':<10} browser test")
     return 0

@@ -78,11 +78,14 @@ class LimitSettings(Section):
     """What one message may be, on every channel."""
 
     max_media_mb: int = Field(20, validation_alias=_env("OMNIVOX_MAX_MEDIA_MB", "max_media_mb"))
+    max_audio_minutes: int = Field(
+        120, validation_alias=_env("OMNIVOX_MAX_AUDIO_MINUTES", "max_audio_minutes")
+    )
     max_text_chars: int = Field(
         8000, validation_alias=_env("OMNIVOX_MAX_TEXT_CHARS", "max_text_chars")
     )
 
-    @field_validator("max_media_mb")
+    @field_validator("max_media_mb", "max_audio_minutes")
     @classmethod
     def _positive(cls, value: int) -> int:
         return _at_least_one(value)
@@ -131,6 +134,7 @@ class ConversationSettings(Section):
         FIRST_CONTACT_NOTICE,
         validation_alias=_env("OMNIVOX_FIRST_CONTACT_NOTICE", "first_contact_notice"),
     )
+    bot_name: str = Field("omnivox", validation_alias=_env("OMNIVOX_BOT_NAME", "bot_name"))
 
     @field_validator("max_concurrent_chats")
     @classmethod
@@ -145,6 +149,9 @@ class SpeechSettings(Section):
     model: str = Field("", validation_alias=_env("OMNIVOX_ASR_MODEL", "model"))
     language: str = Field("", validation_alias=_env("OMNIVOX_ASR_LANGUAGE", "language"))
     concurrency: int = Field(1, validation_alias=_env("OMNIVOX_ENGINE_CONCURRENCY", "concurrency"))
+    cache_dir: str = Field(
+        "~/.cache/omnivox", validation_alias=_env("OMNIVOX_MODEL_CACHE", "cache_dir")
+    )
 
 
 class ChatSettings(Section):
@@ -160,6 +167,9 @@ class ChatSettings(Section):
     )
     vision: bool = Field(False, validation_alias=_env("OMNIVOX_LLM_VISION", "vision"))
     threads: int = Field(0, validation_alias=_env("OMNIVOX_LLM_THREADS", "threads"))
+    cache_dir: str = Field(
+        "~/.cache/omnivox", validation_alias=_env("OMNIVOX_MODEL_CACHE", "cache_dir")
+    )
 
 
 class VoiceSettings(Section):
@@ -167,7 +177,13 @@ class VoiceSettings(Section):
         "piper", validation_alias=_env("OMNIVOX_TTS", "engine")
     )
     voice: str = Field("", validation_alias=_env("OMNIVOX_TTS_VOICE", "voice"))
+    piper_voices: str = Field(
+        "", validation_alias=_env("OMNIVOX_PIPER_VOICES", "piper_voices")
+    )
     concurrency: int = Field(1, validation_alias=_env("OMNIVOX_ENGINE_CONCURRENCY", "concurrency"))
+    cache_dir: str = Field(
+        "~/.cache/omnivox", validation_alias=_env("OMNIVOX_MODEL_CACHE", "cache_dir")
+    )
 
 
 class VisionSettings(Section):

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 ACTIVITY_EVERY = 4.0  # Telegram shows a chat action for 5 s
 INTERRUPTED = "interrupted by a newer message"
 STOPPED = "stopped by the user"
+NOT_ADDRESSED = "a group voice note that did not address the bot"
 _UNPARSED = Invocation(name="", args="")  # marks "not parsed at accept" (a resumed message)
 
 
@@ -56,7 +57,7 @@ class Dispatcher:
         self.settings = settings
         self.limits = limits
         self.access = access
-        self.pipeline = Pipeline(engines, store.history, settings, limits)
+        self.pipeline = Pipeline(engines, store.history, settings, limits, store.users)
         self.adapters: dict[Platform, Adapter] = {}
         self.tasks = TaskSet()
         self.closer = Closer(store.privacy, self.adapters, self.tasks)
@@ -115,9 +116,9 @@ class Dispatcher:
         invocation = (
             parse_command(message.text) if message.kind is ContentKind.TEXT and not cut else None
         )
+        in_context = invocation is None and not cut and message.addressed
         accepted = await self.store.inbox.accept(
-            message, in_context=invocation is None and not cut,
-            admit=lambda: self._within_rate(message),
+            message, in_context=in_context, admit=lambda: self._within_rate(message),
         )  # fmt: skip
         if not accepted.duplicate:  # the user wrote: what waited for that may go
             self.courier.user_wrote(message.platform, message.chat_id)
@@ -126,26 +127,28 @@ class Dispatcher:
         if invocation is not None and invocation.name == "stop":
             self.tasks.spawn(self._stop_chat(message.chat_key, accepted.id))
             return accepted
-        if invocation is None and self.settings.new_message_interrupts:
+        if in_context and self.settings.new_message_interrupts:
             self._interrupt(message.chat_key, INTERRUPTED)
         self._invocations[accepted.id] = invocation
         self._enqueue(message.chat_key, accepted.id)
         return accepted
 
     def _allowed(self, message: IncomingMessage) -> bool:
-        """On the list of users; a refusal is said once, not per message."""
+        """On the list of users; a refusal is said once, not per message, and never to a
+        group voice note that may not be for us."""
         if self.access.is_allowed(message):
             return True
-        if self.access.should_send_refusal(message):
+        if message.addressed and self.access.should_send_refusal(message):
             self._tell(message, REFUSAL)
         return False
 
     def _within_rate(self, message: IncomingMessage) -> bool:
         """Counts a new message (the inbox asks only for those, never for a redelivery);
-        one over the limit is not stored, and the user is told (once a minute)."""
+        one over the limit is not stored, and the user is told (once a minute) — unless it
+        is a group voice note that may not be for us."""
         if self.access.take(message):
             return True
-        if self.access.should_warn(message):
+        if message.addressed and self.access.should_warn(message):
             self._tell(message, rate_limited_text(self.access.limit))
         return False
 
@@ -293,6 +296,9 @@ class Dispatcher:
             message.id, transcript=understood.transcript, caption=understood.caption,
             language=understood.language,
         )  # fmt: skip
+        if understood.ignored:  # a group voice note that did not call us: nothing to say
+            await self.store.inbox.set_state(message.id, State.FAILED, NOT_ADDRESSED)
+            return None, None, False
         if understood.problem is not None:
             return Reply(text=understood.problem), None, False
         current = dataclasses.replace(

@@ -74,6 +74,7 @@ class IncomingMessage:
     reply_to_text: str | None = None
     locale: str | None = None
     is_group: bool = False
+    addressed: bool = True  # False: a group voice note, answered only if it names the bot
     unsupported_type: str | None = None
     raw: Mapping[str, Any] = field(default_factory=_no_raw, repr=False, compare=False)
 

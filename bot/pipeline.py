@@ -1,7 +1,9 @@
 """Understand a message by its kind, then answer it under the reply policy.
 
-`understand()` returns what it understood and stores nothing; the dispatcher keeps it
-with the message and hands it to `respond()`.
+`understand()` returns what it understood (and pins the language it heard on the user);
+the dispatcher keeps it with the message and hands it to `respond()`, which answers in
+the user's language and, for a voice reply, speaks each sentence while the model writes
+the next (`bot.speaking`).
 """
 
 from __future__ import annotations
@@ -14,15 +16,22 @@ from dataclasses import dataclass
 
 from bot.config import ConversationSettings, LimitSettings
 from bot.engines.speech.guard import is_unintelligible
-from bot.errors import BadInput, EngineError, UnreadableMedia
+from bot.errors import BadInput, UnreadableMedia
 from bot.history import build_window
-from bot.languages import primary_language, understood, voice_for_language
-from bot.media import check_image, decode_audio, encode_voice_note, to_rgb_jpeg
-from bot.models import ChatTurn, ContentKind, Reply, VoiceAudio
+from bot.languages import detected, language_name, primary_language, stored_language, understood
+from bot.listening import LONG_AUDIO_S, Heard, hear_clip, hear_long, minutes
+from bot.media import audio_blocks, check_image, decode_audio, probe_duration, to_rgb_jpeg
+from bot.models import ChatTurn, ContentKind, Reply
 from bot.ports.channels import Adapter, ReplyStream
 from bot.ports.engines import Engines, ImageDescription
-from bot.ports.store import History, StoredMessage, UserSettings
+from bot.ports.store import History, StoredMessage, Users, UserSettings
+from bot.progress import TranscriptionProgress
 from bot.prompts import system_prompt
+from bot.speakable import speakable
+from bot.speaking import speak_while_writing
+from bot.summaries import summarise
+from bot.textlang import TextLanguages
+from bot.voices import ReplyVoice, full_text_line
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +43,23 @@ EMPTY = "Your message was empty. Write something, or send a voice note or a phot
 NO_ANSWER = "I don't have an answer to that, sorry. Could you put it another way?"
 STREAM_INTERVAL = 0.25
 MIN_LABEL_SCORE = 0.1  # below this an ImageNet guess misleads more than it helps
+_NAME_CHARS = re.compile(r"[^\w]+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Understood:
     """What a message was understood to say. `problem` is the reply when it cannot be
-    answered (empty, unreadable, unintelligible); what was understood is kept either way."""
+    answered (empty, unreadable, unintelligible); what was understood is kept either way.
+    `ignored`: a group voice note that turned out not to be for us (nothing is kept)."""
 
     transcript: str | None = None
     caption: str | None = None
     language: str | None = None
     images: tuple[bytes, ...] = ()  # the photo as JPEG, for a model that sees images
     problem: str | None = None
+    recording_s: float | None = None  # a long recording: the reply is its summary
+    note: str | None = None  # one line the reply adds (e.g. the language changed)
+    ignored: bool = False
 
 
 def wants_voice(settings: UserSettings, kind: ContentKind) -> bool:
@@ -75,13 +89,12 @@ def describe_for_model(found: ImageDescription) -> str:
     return " ".join(parts)
 
 
-_MARKUP = re.compile(r"[*_`#>|]+|\[([^\]]*)\]\([^)]*\)")
-
-
-def speakable(text: str) -> str:
-    """Strip markup a voice would read out literally."""
-    plain = _MARKUP.sub(lambda m: m.group(1) or "", text)
-    return re.sub(r"[ \t]{2,}", " ", plain).strip()
+def addresses(transcript: str, name: str) -> bool:
+    """Whether the words call the bot by its name (Whisper may split it: "Omni Vox")."""
+    wanted = _NAME_CHARS.sub("", name.lower())
+    words = [w for w in _NAME_CHARS.sub(" ", transcript.lower()).split() if w]
+    joined = {"".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words))}
+    return bool(wanted) and wanted in joined
 
 
 class Pipeline:
@@ -93,11 +106,15 @@ class Pipeline:
         history: History,
         settings: ConversationSettings,
         limits: LimitSettings,
+        users: Users | None = None,
     ) -> None:
         self.engines = engines
         self.history = history
         self.settings = settings
         self.limits = limits
+        self.users = users
+        self.texts = TextLanguages()
+        self.voices = ReplyVoice(engines.synthesizer)
 
     async def understand(self, message: StoredMessage, adapter: Adapter) -> Understood:
         """Turn the message into words, or say why it cannot be answered."""
@@ -105,15 +122,20 @@ class Pipeline:
             if message.kind is ContentKind.UNSUPPORTED:
                 return Understood(problem=UNSUPPORTED)
             if message.kind is ContentKind.TEXT:
-                return self._check_text(message)
+                return await self._read(message)
             data = await adapter.download(message.media) if message.media else b""
             if message.kind is ContentKind.PHOTO:
                 return await self._look(data)
-            return await self._listen(data)
+            return await self._listen(data, message, adapter)
         except BadInput as problem:
             return Understood(problem=problem.user_message)
 
-    def _check_text(self, message: StoredMessage) -> Understood:
+    async def _user(self, message: StoredMessage) -> UserSettings:
+        if self.users is None:
+            return UserSettings()
+        return await self.users.settings(message.platform, message.user_id)
+
+    async def _read(self, message: StoredMessage) -> Understood:
         text = (message.text or "").strip()
         limit = self.limits.max_text_chars
         if not text:
@@ -123,25 +145,70 @@ class Pipeline:
                 problem=f"That message is too long for me: the limit is {limit:,} characters "
                 f"(it has {len(text):,})."
             )
-        return Understood()
+        language = await self.texts.detect(text)
+        if language is None:
+            language, _ = stored_language((await self._user(message)).language)
+        return Understood(language=language)
 
-    async def _listen(self, data: bytes) -> Understood:
+    async def _listen(self, data: bytes, message: StoredMessage, adapter: Adapter) -> Understood:
         if not data:
             raise UnreadableMedia("That audio file is empty.")
-        clip = await asyncio.to_thread(decode_audio, data)
-        heard = await self.engines.transcriber.transcribe(clip)
-        found = Understood(transcript=heard.text.strip(), language=heard.language)
-        if is_unintelligible(clip, heard):
-            return _with_problem(found, UNINTELLIGIBLE)
+        limit_s = self.limits.max_audio_minutes * 60
+        length = await asyncio.to_thread(probe_duration, data)
+        if length is not None and length > limit_s:
+            return Understood(problem=_too_long(length, limit_s))
+        pinned, firm = stored_language((await self._user(message)).language)
+        if length is not None and length > LONG_AUDIO_S:
+            heard = await self._hear_long(data, length, pinned, firm, message, adapter)
+        else:
+            clip = await asyncio.to_thread(decode_audio, data, max_seconds=limit_s)
+            if clip.duration > LONG_AUDIO_S:  # the container did not say how long it was
+                heard = await self._hear_long(data, clip.duration, pinned, firm, message, adapter)
+            else:
+                transcript = await hear_clip(self.engines.transcriber, clip, pinned, firm=firm)
+                heard = Heard(transcript=transcript,
+                              unintelligible=is_unintelligible(clip, transcript))  # fmt: skip
+        return await self._heard(heard, message, pinned, firm)
+
+    async def _hear_long(
+        self, data: bytes, length: float, pinned: str | None, firm: bool,
+        message: StoredMessage, adapter: Adapter,
+    ) -> Heard:  # fmt: skip
+        progress = TranscriptionProgress(adapter, message.chat_id, message.platform_message_id,
+                                         length)  # fmt: skip
+        try:
+            blocks = audio_blocks(data, block_seconds=10.0)
+            return await hear_long(self.engines.transcriber, blocks, length, pinned, firm=firm,
+                                   progress=progress.update)  # fmt: skip
+        finally:
+            await progress.close()
+
+    async def _heard(
+        self, heard: Heard, message: StoredMessage, pinned: str | None, firm: bool
+    ) -> Understood:
+        text, language = heard.transcript.text.strip(), heard.transcript.language
+        if message.is_unaddressed and not addresses(text, self.settings.bot_name):
+            return Understood(ignored=True)
+        found = Understood(transcript=text, language=language)
         known = self.engines.transcriber.languages
-        if not understood(known, heard.language):
+        if heard.unintelligible or not text:
+            return _with_problem(found, UNINTELLIGIBLE)
+        if not understood(known, language):
             return _with_problem(
                 found,
-                f"That sounded like a language ({heard.language}) my speech model here "
+                f"That sounded like {language_name(language)}, which my speech model here "
                 f"does not understand; it handles {', '.join(sorted(known or ()))}. "
                 "You can write to me instead.",
             )
-        return found
+        if language and not firm and primary_language(language) != primary_language(pinned):
+            await self._pin(message, language)
+        long_s = heard.transcript.duration if heard.transcript.duration > LONG_AUDIO_S else None
+        note = _switch_note(language, heard.switches) if heard.switches else None
+        return Understood(transcript=text, language=language, recording_s=long_s, note=note)
+
+    async def _pin(self, message: StoredMessage, language: str) -> None:
+        if self.users is not None:
+            await self.users.update(message.platform, message.user_id, language=detected(language))
 
     async def _look(self, data: bytes) -> Understood:
         await asyncio.to_thread(check_image, data)
@@ -161,21 +228,67 @@ class Pipeline:
         spoken: bool,
         stream: ReplyStream | None = None,
     ) -> Reply:
-        """Generate the answer (streamed to the channel when it can show it) and voice it.
-        `message` carries what was understood of it."""
-        context = await self.history.context(message)
-        turns = build_window(
-            system_prompt(self.settings, spoken=spoken),
-            context,
-            budget_tokens=self.settings.context_tokens,
-            current_images=understanding.images,
-        )
-        text = await self._generate(turns, None if spoken else stream)
+        """Generate the answer (streamed to the channel when it can show it) and voice it,
+        in the user's language. `message` carries what was understood of it."""
+        language = understanding.language or stored_language(user.language)[0]
+        voice_id, unspeakable = await self.voices.choose(user, language) if spoken else (None, "")
+        if understanding.recording_s is not None:
+            text = await self._recording_summary(message, understanding, language)
+        else:
+            context = await self.history.context(message)
+            if not context or context[-1].id != message.id:
+                context.append(message)  # a group voice note, addressed only by what it said
+            turns = build_window(
+                system_prompt(self.settings, spoken=spoken, language=language),
+                context,
+                budget_tokens=self.settings.context_tokens,
+                current_images=understanding.images,
+            )
+            if spoken and not unspeakable:
+                return await self._speak_answer(turns, voice_id, user, language,
+                                                understanding.note, message)  # fmt: skip
+            text = await self._generate(turns, None if spoken else stream)
+        text = self._with_notes(text, understanding.note, message, unspeakable)
+        voice = None
+        if spoken and not unspeakable:
+            voice = await self.voices.say(speakable(text), voice_id, user.speed, language)
+        return Reply(text=text, voice=voice, feedback=True)
+
+    def _with_notes(self, text: str, note: str | None, message: StoredMessage,
+                    unspeakable: str) -> str:  # fmt: skip
         if message.kind is ContentKind.PHOTO and not self.engines.describer.can_caption:
             # say plainly what the answer rests on: no caption, only text and likely objects
             text += f"\n\n(I can't caption photos on this server. What I found: {message.caption})"
-        voice = await self._voice(text, user, message.language) if spoken else None
+        return "\n\n".join(p for p in (text, note, unspeakable) if p)
+
+    async def _speak_answer(
+        self, turns: list[ChatTurn], voice_id: str | None, user: UserSettings,
+        language: str | None, note: str | None, message: StoredMessage,
+    ) -> Reply:  # fmt: skip
+        pieces = self.engines.chat.stream(turns, max_tokens=self.settings.max_tokens)
+        spoken = await speak_while_writing(pieces, self.voices.speaker(voice_id, user.speed),
+                                           language=language)  # fmt: skip
+        text = self._with_notes(spoken.text or NO_ANSWER, note, message, "")
+        voice = spoken.voice
+        if spoken.over_budget:
+            summary = await summarise(self.engines.chat, speakable(spoken.text), language,
+                                      window_tokens=self.settings.context_tokens, sentences=2,
+                                      max_tokens=self.settings.max_tokens)
+            voice = await self.voices.say(f"{summary} {full_text_line(language)}", voice_id,
+                                          user.speed, language)
+        elif not spoken.text:
+            voice = await self.voices.say(NO_ANSWER, voice_id, user.speed, language)
         return Reply(text=text, voice=voice, feedback=True)
+
+    async def _recording_summary(
+        self, message: StoredMessage, understanding: Understood, language: str | None
+    ) -> str:
+        summary = await summarise(self.engines.chat, understanding.transcript or "", language,
+                                  window_tokens=self.settings.context_tokens,
+                                  max_tokens=self.settings.max_tokens)  # fmt: skip
+        length = minutes(understanding.recording_s or 0.0)
+        return (f"Summary of your {length} recording: {summary or NO_ANSWER}\n\n"
+                "(The full transcript is in /history and /export.)")
 
     async def _generate(self, turns: list[ChatTurn], stream: ReplyStream | None) -> str:
         pieces: list[str] = []
@@ -192,31 +305,18 @@ class Pipeline:
         text = "".join(pieces).strip()
         return text or NO_ANSWER
 
-    async def _pick_voice(self, user: UserSettings, language: str | None) -> str | None:
-        """The user's voice; else, for a language other than the default voice's, one that
-        speaks it (espeak-ng covers many); else None: the synthesizer's configured default."""
-        if user.voice:
-            return user.voice
-        voices = await self.engines.synthesizer.voices()
-        first = voices[0] if voices else None
-        if language and first and primary_language(first.language) != primary_language(language):
-            matching = voice_for_language(voices, language)
-            if matching is not None:
-                return matching.id
-        return None
 
-    async def _voice(
-        self, text: str, user: UserSettings, language: str | None
-    ) -> VoiceAudio | None:
-        """The answer spoken, or None (a text reply) when no voice can be made."""
-        try:
-            voice_id = await self._pick_voice(user, language)
-            clip = await self.engines.synthesizer.synthesize(speakable(text), voice_id, user.speed)
-            return await asyncio.to_thread(encode_voice_note, clip)
-        except EngineError as failure:
-            log.warning("voice reply fell back to text: %s", failure)
-            return None
+def _too_long(length: float, limit: float) -> str:
+    return (f"That recording is {minutes(length)} long; I transcribe recordings of up to "
+            f"{minutes(limit)}. Could you send a shorter part?")
+
+
+def _switch_note(language: str | None, switches: tuple[tuple[float, str], ...]) -> str:
+    at = ", ".join(f"{language_name(lang)} at {minutes(s)}" for s, lang in switches[:5])
+    return (f"(This recording changes language — {at}; I transcribed each part in the "
+            f"language it is spoken in, and answered in {language_name(language)}.)")
 
 
 def _with_problem(found: Understood, problem: str) -> Understood:
     return Understood(transcript=found.transcript, language=found.language, problem=problem)
+

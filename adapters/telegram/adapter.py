@@ -32,6 +32,7 @@ from adapters.telegram.outgoing import TextSender, reply_parameters, with_plain_
 from adapters.telegram.parse import BotIdentity, CallbackAction, Malformed, parse_update
 from adapters.telegram.polling import ALLOWED_UPDATES, Poller
 from adapters.telegram.probe import REJECTED
+from adapters.telegram.progress import TelegramProgress
 from adapters.telegram.ratelimit import ChatRateLimiter
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.stream import EditStream
@@ -293,6 +294,9 @@ class TelegramAdapter(BaseAdapter):
     def _no_drafts(self) -> None:
         log.warning("Telegram refused sendMessageDraft; replies stream by editing a message")
         self.drafts = False
+
+    def open_progress(self, chat_id: str, reply_to_id: str | None) -> TelegramProgress:
+        return TelegramProgress(self.text, chat_id, reply_to_id)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work)

@@ -88,7 +88,8 @@ def _parse_update(update: Json, bot: BotIdentity) -> Parsed:
 def parse_message(
     message: Json, bot: BotIdentity, *, raw: Json | None = None
 ) -> IncomingMessage | None:
-    """A Message → IncomingMessage, or None for service messages, bots and unaddressed groups."""
+    """A Message → IncomingMessage, or None for service messages, bots and unaddressed group
+    messages (a group voice note comes through marked not addressed: its words may be)."""
     chat = message.get("chat") or {}
     sender = message.get("from") or message.get("sender_chat")
     if "id" not in chat or not sender or sender.get("is_bot"):
@@ -98,8 +99,9 @@ def parse_message(
     if kind is None:
         return None  # service message: members joined, pinned, title changed, ...
     text = message.get("text") if "text" in message else message.get("caption")
-    if is_group and not _addressed_to_bot(message, text, bot):
-        return None
+    addressed = not is_group or _addressed_to_bot(message, text, bot)
+    if not addressed and kind is not ContentKind.VOICE:
+        return None  # a voice note goes on: it may call the bot by name (heard in the core)
     reply = message.get("reply_to_message") or {}
     return IncomingMessage(
         platform=Platform.TELEGRAM,
@@ -115,6 +117,7 @@ def parse_message(
         reply_to_text=_quoted_text(message, reply),
         locale=sender.get("language_code"),
         is_group=is_group,
+        addressed=addressed,
         unsupported_type=unsupported,
         raw=raw if raw is not None else message,
     )

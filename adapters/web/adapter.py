@@ -18,6 +18,7 @@ from aiohttp import web
 
 from adapters.base import BaseAdapter
 from adapters.web.form import read_form
+from adapters.web.progress import WebProgress
 from adapters.web.uploads import UploadStore
 from bot.config import LimitSettings
 from bot.errors import BadInput, MediaTooLarge
@@ -74,6 +75,7 @@ class WebAdapter(BaseAdapter):
         self.sink = sink
         self.log = log
         self.uploads = UploadStore(uploads, limits.max_media_bytes)
+        self._progress: dict[str, str] = {}  # message id → "transcribing… 40 %"
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [
@@ -176,6 +178,7 @@ class WebAdapter(BaseAdapter):
             "error": row.error if row.state is State.FAILED else None,
             "event": row.event.value if row.event else None,
             "created_at": row.created_at.isoformat(),
+            "progress": self._progress.get(row.platform_message_id or "") if incoming else None,
         }
 
     async def voice(self, request: web.Request) -> web.Response:
@@ -239,3 +242,6 @@ class WebAdapter(BaseAdapter):
         parts: PartLog = UNRECORDED,
     ) -> list[str]:
         return [uuid.uuid4().hex]
+
+    def open_progress(self, chat_id: str, reply_to_id: str | None) -> WebProgress:
+        return WebProgress(self._progress, reply_to_id)

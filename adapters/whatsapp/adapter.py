@@ -33,6 +33,7 @@ from adapters.whatsapp.errors import (
 from adapters.whatsapp.graph import GraphClient, RetryPolicy
 from adapters.whatsapp.once import UNCLEAR_WAIT, OnceSender
 from adapters.whatsapp.parse import Delivery, NotAWebhook, parse_webhook
+from adapters.whatsapp.progress import WhatsAppProgress
 from bot.config import LimitSettings, WhatsAppSettings
 from bot.errors import AdapterError, DeliveryError, MediaTooLarge, UnreadableMedia
 from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
@@ -161,6 +162,12 @@ class WhatsAppAdapter(BaseAdapter):
             self._typing.pop(gone, None)
 
     # sending
+
+    def open_progress(self, chat_id: str, reply_to_id: str | None) -> WhatsAppProgress:
+        async def status(chat: str, text: str, quoting: str | None) -> list[str]:
+            return await self.send_text(chat, text, reply_to_id=quoting)
+
+        return WhatsAppProgress(status, chat_id, reply_to_id)
 
     async def send_text(
         self,

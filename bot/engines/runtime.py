@@ -54,7 +54,9 @@ class LazyModel(Generic[T]):
                 started = time.perf_counter()
                 try:
                     self._value = self._load()
-                except EngineError:
+                except EngineError as exc:
+                    self.last_error = str(exc)
+                    log.error("%s cannot load: %s", self._name, exc)
                     raise
                 except ImportError as exc:
                     self.last_error = str(exc)

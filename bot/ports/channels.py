@@ -70,6 +70,20 @@ class ReplyStream(Protocol):
 
 
 @runtime_checkable
+class ProgressLine(Protocol):
+    """Progress of slow work on a message (a long recording being transcribed), shown the
+    way the channel can: an edited message, a line in the page, a status text."""
+
+    async def update(self, text: str, fraction: float) -> None:
+        """`text` says what is happening ("transcribing… 40 %"); `fraction` is 0..1."""
+        ...
+
+    async def close(self) -> None:
+        """The work is done (or failed): remove or settle the line."""
+        ...
+
+
+@runtime_checkable
 class Adapter(Protocol):
     """A channel. Send methods return the platform's ids for what they sent, and keep
     `parts` (default: nothing recorded) up to date as each part goes out.
@@ -136,6 +150,10 @@ class Adapter(Protocol):
 
     def open_stream(self, chat_id: str, reply_to_id: str | None) -> ReplyStream | None:
         """A stream for a reply shown while generated, or None where not supported."""
+        ...
+
+    def open_progress(self, chat_id: str, reply_to_id: str | None) -> ProgressLine | None:
+        """A progress line for slow work on the message `reply_to_id`, or None."""
         ...
 
 

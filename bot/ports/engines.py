@@ -38,6 +38,7 @@ class Transcript:
     confidence: float  # 0..1, from the model's own signals
     no_speech_prob: float = 0.0
     avg_logprob: float = 0.0
+    language_probability: float = 1.0  # how sure the model is of `language` (1: it was given)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,7 +87,9 @@ class Engine(Protocol):
 class Transcriber(Engine, Protocol):
     languages: frozenset[str] | None  # None: multilingual
 
-    async def transcribe(self, audio: AudioClip) -> Transcript: ...
+    async def transcribe(self, audio: AudioClip, *, language: str | None = None) -> Transcript:
+        """Text of a clip of at most ~30 s; `language` skips detection (None: detect)."""
+        ...
 
 
 @runtime_checkable

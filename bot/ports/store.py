@@ -86,6 +86,12 @@ class StoredMessage:
         return f"{self.platform.value}:{self.chat_id}"
 
     @property
+    def is_unaddressed(self) -> bool:
+        """A group voice note let through before it was heard: it is answered only if it
+        calls the bot by name. Such notes are stored out of the context (`in_context`)."""
+        return self.kind in (ContentKind.VOICE, ContentKind.AUDIO) and not self.in_context
+
+    @property
     def turn_text(self) -> str:
         """The words this message contributes to the conversation."""
         if self.kind is ContentKind.PHOTO:

@@ -26,6 +26,7 @@ class FakeTranscriber:
         self.text = text
         self.language = language
         self.calls = 0
+        self.languages_asked: list[str | None] = []
 
     async def warm_up(self) -> None:
         return None
@@ -33,8 +34,9 @@ class FakeTranscriber:
     def status(self) -> EngineStatus:
         return EngineStatus(job="asr", engine=self.name, available=True, detail="test double")
 
-    async def transcribe(self, audio: AudioClip) -> Transcript:
+    async def transcribe(self, audio: AudioClip, *, language: str | None = None) -> Transcript:
         self.calls += 1
+        self.languages_asked.append(language)
         return Transcript(
             text=self.text, language=self.language, duration=audio.duration, confidence=0.95,
             no_speech_prob=0.01, avg_logprob=-0.2,
@@ -87,6 +89,9 @@ class FakeChat:
 class FakeSynthesizer:
     name = "fake-tts"
 
+    def __init__(self) -> None:
+        self.spoken: list[tuple[str, str | None]] = []
+
     async def warm_up(self) -> None:
         return None
 
@@ -100,6 +105,7 @@ class FakeSynthesizer:
         ]
 
     async def synthesize(self, text: str, voice_id: str | None, speed: float = 1.0) -> AudioClip:
+        self.spoken.append((text, voice_id))
         seconds = min(0.3 + 0.05 * len(text.split()), 5.0) / speed
         t = np.arange(int(22050 * seconds)) / 22050
         return AudioClip(samples=(0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32),

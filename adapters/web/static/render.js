@@ -15,7 +15,7 @@ const indicator = el("li", { class: "msg out pending", testid: "pending-indicato
 function pendingWords() {
   const first = firstPending();
   if (!first) return state.drafts.some((d) => !d.failed) ? "sending…" : null;
-  if ((first.kind === "voice" || first.kind === "audio") && !first.transcript) return "transcribing…";
+  if ((first.kind === "voice" || first.kind === "audio") && !first.transcript) return first.progress || "transcribing…";
   if (first.kind === "photo" && !first.caption) return "looking at the photo…";
   return "thinking…";
 }

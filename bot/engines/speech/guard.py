@@ -42,7 +42,8 @@ _HALLUCINATIONS = (
 )
 # Things people do say, but that Whisper also invents: suspicious only when the
 # model's own signals are weak too.
-_WEAK_PHRASES = ("thank you", "thanks", "okay", "bye", "bye bye", "so", "the end", "i'm sorry")
+_WEAK_PHRASES = ("thank you", "thank you very much", "thank you so much", "thanks", "okay",
+                 "bye", "bye bye", "so", "the end", "i'm sorry")
 WEAK_NO_SPEECH = 0.3
 WEAK_LOGPROB = -0.7
 _HALLUCINATION_PREFIXES = (

@@ -42,14 +42,14 @@ class OpenAIWhisperTranscriber:
     async def warm_up(self) -> None:
         await self._model.get()
 
-    async def transcribe(self, audio: AudioClip) -> Transcript:
+    async def transcribe(self, audio: AudioClip, *, language: str | None = None) -> Transcript:
         model = await self._model.get()
-        return await self._bound.run(self._run, model, audio)
+        return await self._bound.run(self._run, model, audio, self._language or language)
 
-    def _run(self, model: Any, audio: AudioClip) -> Transcript:
+    def _run(self, model: Any, audio: AudioClip, language: str | None) -> Transcript:
         result = model.transcribe(
             audio.samples,
-            language=self._language,
+            language=language,
             fp16=False,
             temperature=(0.0, 0.4, 0.8),
             condition_on_previous_text=False,

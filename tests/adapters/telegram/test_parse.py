@@ -77,7 +77,9 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "group_command": {"text": "/help"},
     "group_command_for_us": {"text": "/new"},
     "group_photo_mention": {"kind": ContentKind.PHOTO, "text": "what is this"},
-    "group_voice_reply_to_bot": {"kind": ContentKind.VOICE},
+    "group_voice_reply_to_bot": {"kind": ContentKind.VOICE, "addressed": True},
+    # its words may call the bot by name: the core hears it, then answers or drops it
+    "group_voice": {"kind": ContentKind.VOICE, "is_group": True, "addressed": False},
     "group_text_mention": {"text": "Omnivox, hi"},
 }
 
@@ -85,7 +87,6 @@ MESSAGES: dict[str, dict[str, Any]] = {
 DROPPED = (
     "group_chatter",
     "group_command_other_bot",
-    "group_voice",
     "group_reply_to_member",
     "group_mention_lookalike",
     "group_from_bot",

@@ -413,3 +413,19 @@ async def test_an_upload_refused_at_the_door_leaves_no_file(tmp_path: Path) -> N
         async with session.post(f"{base}/api/chats/busy/messages", data=form) as response:
             assert response.status == 429
         assert uploads_in(tmp_path) == []
+
+
+async def test_a_progress_line_rides_on_its_message_until_closed() -> None:
+    from adapters.web.adapter import WebAdapter
+    from tests.fakes.sink import RecordingSink
+    from tests.support.messages import stored
+    from tests.support.settings import make_settings
+
+    web_chat = WebAdapter(RecordingSink(), None, limits=make_settings().limits,  # type: ignore[arg-type]
+                          uploads=Path("/nonexistent"))  # fmt: skip
+    row = stored(5, "", platform_message_id="client-5")
+    line = web_chat.open_progress("chat", "client-5")
+    await line.update("transcribing… 40 % of 10:00", 0.4)
+    assert web_chat._json(row)["progress"] == "transcribing… 40 % of 10:00"
+    await line.close()
+    assert web_chat._json(row)["progress"] is None

