@@ -144,14 +144,14 @@ async def round_trips(engines: Engines, note: bytes, language: str, runs: int,
 
 
 async def spoken_question(engines: Engines) -> bytes:
-    from bot.media import encode_voice_note
+    from bot.audio import encode_voice_note
 
     clip = await engines.synthesizer.synthesize(QUESTION, None, 1.0)
     return encode_voice_note(clip).data
 
 
 async def error_rates(transcriber: Any, languages: set[str] | None) -> list[dict[str, Any]]:
-    from bot.media import decode_audio
+    from bot.audio import decode_audio
     from tests.bot.engines.speech.test_faster_whisper import cer, wer
 
     found = []

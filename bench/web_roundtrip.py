@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.app import Omnivox, serving  # noqa: E402
-from bot.media import encode_voice_note  # noqa: E402
+from bot.audio import encode_voice_note  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 from tests.support.settings import make_settings  # noqa: E402
 

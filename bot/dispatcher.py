@@ -18,11 +18,12 @@ import logging
 from collections import deque
 
 from bot.access import REFUSAL, AccessPolicy, rate_limited_text
-from bot.commands import CommandContext, Invocation, parse_command, run_command
+from bot.commands import run_command
 from bot.config import ConversationSettings, LimitSettings
 from bot.delivery import Courier
 from bot.errors import OmnivoxError
 from bot.forgetting import Closer
+from bot.invocation import CommandContext, Invocation, parse_command
 from bot.limits import bounded, cut_length, too_long_text
 from bot.models import Activity, ContentKind, IncomingMessage, MediaRef, Platform, Reply
 from bot.parts import parse_tag

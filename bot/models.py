@@ -135,4 +135,4 @@ class ChatTurn:
 
     role: str  # "system" | "user" | "assistant"
     text: str
-    images: tuple[bytes, ...] = ()  # upright JPEGs, at most 1024 px a side (bot.media)
+    images: tuple[bytes, ...] = ()  # upright JPEGs, at most 1024 px a side (bot.images)

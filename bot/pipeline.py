@@ -14,13 +14,14 @@ import re
 import time
 from dataclasses import dataclass
 
+from bot.audio import audio_blocks, decode_audio, probe_duration
 from bot.config import ConversationSettings, LimitSettings
 from bot.engines.speech.guard import is_unintelligible
 from bot.errors import BadInput, UnreadableMedia
 from bot.history import build_window
+from bot.images import check_image, to_rgb_jpeg
 from bot.languages import detected, language_name, primary_language, stored_language, understood
 from bot.listening import LONG_AUDIO_S, Heard, hear_clip, hear_long, minutes
-from bot.media import audio_blocks, check_image, decode_audio, probe_duration, to_rgb_jpeg
 from bot.models import ChatTurn, ContentKind, Reply
 from bot.ports.channels import Adapter, ReplyStream
 from bot.ports.engines import Engines, ImageDescription

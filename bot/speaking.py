@@ -22,9 +22,9 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.audio import VoiceNoteWriter
 from bot.errors import EngineError
 from bot.languages import primary_language
-from bot.media import VoiceNoteWriter
 from bot.models import VoiceAudio
 from bot.ports.engines import AudioClip
 from bot.speakable import SpokenText

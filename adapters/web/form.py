@@ -10,7 +10,7 @@ from aiohttp import BodyPartReader, web
 
 from adapters.web.uploads import UploadStore
 from bot.errors import BadInput
-from bot.media import check_image
+from bot.images import check_image
 from bot.models import ContentKind
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")

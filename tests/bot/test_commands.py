@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.commands import parse_command
 from bot.dispatcher import Dispatcher
 from bot.models import IncomingMessage
 from storage.store import SqlStore
 from tests.fakes.channel import RecordingChannel
 
 Make = Callable[..., IncomingMessage]
-
-
-def test_parse_command() -> None:
-    assert parse_command("/mode voice").name == "mode"  # type: ignore[union-attr]
-    assert parse_command("/mode voice").args == "voice"  # type: ignore[union-attr]
-    assert parse_command("/help@omnivox_bot", "omnivox_bot").name == "help"  # type: ignore[union-attr]
-    assert parse_command("/help@other_bot", "omnivox_bot") is None
-    assert parse_command("hello /help") is None
-    assert parse_command("/") is None
-    assert parse_command("/../etc") is None
 
 
 async def ask(dispatcher: Dispatcher, channel: RecordingChannel, make: Make, text: str) -> str:

@@ -31,7 +31,7 @@ def guarded(host, *args, **kwargs):
 socket.getaddrinfo = guarded
 from PIL import Image, ImageDraw
 from bot.engines.registry import build_engines
-from bot.media import decode_audio, encode_voice_note
+from bot.audio import decode_audio, encode_voice_note
 from bot.models import ChatTurn
 from tests.support.settings import make_settings
 

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.app import Omnivox, serving
-from bot.media import encode_voice_note
+from bot.audio import encode_voice_note
 from tests.support.ports import free_port
 from tests.support.settings import make_settings
 

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from bot.app import Omnivox, serving
+from bot.audio import decode_audio, encode_voice_note
 from bot.languages import primary_language
-from bot.media import decode_audio, encode_voice_note
 from bot.ports.engines import AudioClip
 from bot.textlang import TextLanguages
 from tests.support.corpus import corpus_path

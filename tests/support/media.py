@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from bot.media import encode_voice_note
+from bot.audio import encode_voice_note
 from bot.ports.engines import AudioClip
 
 

@@ -92,7 +92,7 @@ class LocalDescriber:
 
 
 def _describe(models: _Models, data: bytes) -> ImageDescription:
-    from bot.media import load_rgb
+    from bot.images import load_rgb
 
     picture = load_rgb(data)
     width, height = picture.size

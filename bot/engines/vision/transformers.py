@@ -82,7 +82,7 @@ class TransformersCaptioner:
             await self._local.warm_up()
 
     async def describe(self, image: bytes) -> ImageDescription:
-        from bot.media import load_rgb
+        from bot.images import load_rgb
 
         loaded = await self._model.get()
         picture = await asyncio.to_thread(load_rgb, image)

@@ -99,7 +99,7 @@ class EdgeSynthesizer:
         return await self.fallback.synthesize(text, None, speed)
 
     async def _speak(self, text: str, voice: str, speed: float) -> AudioClip:
-        from bot.media import decode_audio
+        from bot.audio import decode_audio
 
         communicate = self._module().Communicate(
             text, voice, rate=rate_for(speed), proxy=self._proxy,

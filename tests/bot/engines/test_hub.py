@@ -106,6 +106,6 @@ async def test_engines_load_what_the_hub_serves(fake_hub: FakeHub, tmp_path: Pat
 
 
 def said_16k(clip: object) -> object:
-    from bot.media import decode_audio, encode_voice_note
+    from bot.audio import decode_audio, encode_voice_note
 
     return decode_audio(encode_voice_note(clip).data)  # type: ignore[arg-type]

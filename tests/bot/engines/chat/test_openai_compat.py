@@ -11,7 +11,7 @@ from PIL import Image
 
 from bot.engines.chat.openai_compat import OpenAICompatChat
 from bot.errors import EngineError, EngineUnavailable
-from bot.media import to_rgb_jpeg
+from bot.images import to_rgb_jpeg
 from bot.models import ChatTurn
 from tests.fakes.llm_server import FakeLLMServer
 from tests.support.settings import make_settings

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bot.audio import decode_audio, encode_voice_note
 from bot.engines.speech.guard import is_unintelligible
-from bot.media import decode_audio, encode_voice_note
 from bot.ports.engines import AudioClip
 from tests.support.corpus import corpus_path, corpus_transcripts
 

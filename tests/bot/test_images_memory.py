@@ -23,7 +23,7 @@ MARGIN_MB = 100  # one band while reducing, the reduced copies, the interpreter'
 
 MEASURE = """
 import json, re, sys
-from bot.media import check_image, load_rgb, to_rgb_jpeg
+from bot.images import check_image, load_rgb, to_rgb_jpeg
 data = open(sys.argv[1], "rb").read()
 def peak():  # this process's high-water mark (ru_maxrss would include the parent's)
     status = open("/proc/self/status").read()
