@@ -20,6 +20,7 @@ test: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/voice_roundtrip.py
+	$(BIN)/python bench/long_audio.py
 	$(BIN)/python bench/telegram_bridge.py
 	$(BIN)/python bench/telegram_first_text.py
 	$(BIN)/python bench/whatsapp_webhook.py
