@@ -74,6 +74,37 @@ class StorageSettings(Section):
     )
 
 
+class ScaleSettings(Section):
+    """Many gateways and workers on one PostgreSQL database (`omnivox gateway` / `worker`)."""
+
+    delivery_lease: float = Field(
+        120.0, validation_alias=_env("OMNIVOX_DELIVERY_LEASE", "delivery_lease")
+    )
+    worker_concurrency: int = Field(
+        8, validation_alias=_env("OMNIVOX_WORKER_CONCURRENCY", "worker_concurrency")
+    )
+    heartbeat: float = Field(5.0, validation_alias=_env("OMNIVOX_QUEUE_HEARTBEAT", "heartbeat"))
+    stalled_after: float = Field(
+        30.0, validation_alias=_env("OMNIVOX_QUEUE_STALLED_AFTER", "stalled_after")
+    )
+    leader_retry: float = Field(
+        5.0, validation_alias=_env("OMNIVOX_LEADER_RETRY", "leader_retry")
+    )
+    metrics_port: int = Field(0, validation_alias=_env("OMNIVOX_METRICS_PORT", "metrics_port"))
+
+    @field_validator("delivery_lease", "heartbeat", "stalled_after", "leader_retry")
+    @classmethod
+    def _some_time(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be more than 0 seconds")
+        return value
+
+    @field_validator("worker_concurrency")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        return _at_least_one(value)
+
+
 class LimitSettings(Section):
     """What one message may be, on every channel."""
 
@@ -261,6 +292,7 @@ class Settings(BaseModel):
 
     server: ServerSettings = Field(default_factory=ServerSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)

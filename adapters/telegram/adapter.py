@@ -58,9 +58,16 @@ class TelegramAdapter(BaseAdapter):
     platform = Platform.TELEGRAM
 
     def __init__(
-        self, settings: TelegramSettings, sink: MessageSink, *, limits: LimitSettings
+        self,
+        settings: TelegramSettings,
+        sink: MessageSink,
+        *,
+        limits: LimitSettings,
+        receive: bool = True,
     ) -> None:
+        """`receive=False` (a worker): send only; the gateways take the updates."""
         self.settings = settings
+        self.receive = receive
         self.sink = sink
         self.updates_request = AiohttpRequest(
             connection_pool_size=1, connect_timeout=10, read_timeout=10, write_timeout=20,
@@ -90,7 +97,7 @@ class TelegramAdapter(BaseAdapter):
         return hashlib.sha256(f"omnivox-webhook:{token}".encode()).hexdigest()
 
     def routes(self) -> Sequence[web.RouteDef]:
-        return [web.post(WEBHOOK_PATH, self._webhook)] if self.webhook_mode else []
+        return [web.post(WEBHOOK_PATH, self._webhook)] if self.webhook_mode and self.receive else []
 
     async def start(self) -> None:
         """Raises AdapterError, without the token, when Telegram rejects it (PTB's own
@@ -102,6 +109,9 @@ class TelegramAdapter(BaseAdapter):
             raise AdapterError(f"{REJECTED}; the Telegram channel is off") from None
         self.identity = BotIdentity(id=self.bot.id, username=self.bot.username)
         await self.application.start()
+        if not self.receive:
+            log.info("Telegram: @%s (sending only)", self.identity.username)
+            return
         async with delivering():
             await self.bot.set_my_commands([BotCommand(n, d) for n, d in commands.menu()])
             if self.webhook_mode:
