@@ -28,6 +28,7 @@ from bot.http_limits import LINGER, CappedSite, Limits, body_pace
 from bot.logs import protect_settings, quiet_statements
 from bot.ports.channels import Adapter
 from bot.ports.engines import Engines
+from bot.ports.leader import Leadership
 from bot.ports.queue import WorkQueue
 from bot.redaction import protect
 from bot.roles.worker import Worker
@@ -104,7 +105,8 @@ class Omnivox:
             from adapters.telegram.adapter import TelegramAdapter
 
             telegram = TelegramAdapter(settings.telegram, self.dispatcher, limits=settings.limits,
-                                       receive=self.role != "worker")  # fmt: skip
+                                       receive=self.role != "worker",
+                                       leader=self._polling_leader())  # fmt: skip
             protect(telegram.webhook_secret)  # derived from the token when not set
             found.append(telegram)
         if settings.whatsapp.enabled:
@@ -116,6 +118,15 @@ class Omnivox:
                 )
             )
         return found
+
+    def _polling_leader(self) -> Leadership | None:
+        """Of many gateways, one polls Telegram: the holder of a PostgreSQL advisory lock."""
+        if self.role != "gateway" or self.settings.telegram.webhook_url:
+            return None
+        from storage.leader import PgLeader
+
+        return PgLeader(self.settings.storage.database_url, "telegram-polling",
+                        retry=self.settings.scale.leader_retry)  # fmt: skip
 
     async def start(self) -> None:
         """Migrate, start channels, resume unfinished work; models warm in the background.
