@@ -90,7 +90,6 @@ class ScaleSettings(Section):
     leader_retry: float = Field(
         5.0, validation_alias=_env("OMNIVOX_LEADER_RETRY", "leader_retry")
     )
-    metrics_port: int = Field(0, validation_alias=_env("OMNIVOX_METRICS_PORT", "metrics_port"))
 
     @field_validator("delivery_lease", "heartbeat", "stalled_after", "leader_retry")
     @classmethod
@@ -174,8 +173,15 @@ class ConversationSettings(Section):
 
 
 class SpeechSettings(Section):
-    engine: Literal["faster-whisper", "openai-whisper"] = Field(
+    engine: Literal["faster-whisper", "openai-whisper", "openai"] = Field(
         "faster-whisper", validation_alias=_env("OMNIVOX_ASR", "engine")
+    )
+    # OMNIVOX_ASR=openai: an OpenAI-compatible /v1/audio/transcriptions endpoint
+    base_url: str = Field(
+        "https://api.openai.com/v1", validation_alias=_env("OMNIVOX_ASR_BASE_URL", "base_url")
+    )
+    api_key: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("OMNIVOX_ASR_API_KEY", "api_key")
     )
     model: str = Field("", validation_alias=_env("OMNIVOX_ASR_MODEL", "model"))
     language: str = Field("", validation_alias=_env("OMNIVOX_ASR_LANGUAGE", "language"))
@@ -204,10 +210,18 @@ class ChatSettings(Section):
 
 
 class VoiceSettings(Section):
-    engine: Literal["piper", "edge-tts", "espeak"] = Field(
+    engine: Literal["piper", "edge-tts", "espeak", "openai"] = Field(
         "piper", validation_alias=_env("OMNIVOX_TTS", "engine")
     )
     voice: str = Field("", validation_alias=_env("OMNIVOX_TTS_VOICE", "voice"))
+    # OMNIVOX_TTS=openai: an OpenAI-compatible /v1/audio/speech endpoint
+    model: str = Field("", validation_alias=_env("OMNIVOX_TTS_MODEL", "model"))
+    base_url: str = Field(
+        "https://api.openai.com/v1", validation_alias=_env("OMNIVOX_TTS_BASE_URL", "base_url")
+    )
+    api_key: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("OMNIVOX_TTS_API_KEY", "api_key")
+    )
     piper_voices: str = Field(
         "", validation_alias=_env("OMNIVOX_PIPER_VOICES", "piper_voices")
     )

@@ -26,6 +26,7 @@ QUEUE = "omnivox"
 TASK = "omnivox.answer"
 INTERRUPTS = "omnivox_interrupt"
 RELISTEN_PAUSE = 1.0
+POLL_EVERY = 1.0  # seconds; NOTIFY wakes workers at once, this is the safety net
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class PgQueue:
             queues=[QUEUE], concurrency=concurrency, name="omnivox-worker",
             install_signal_handlers=False, update_heartbeat_interval=self.heartbeat,
             stalled_worker_timeout=self.stalled_after, shutdown_graceful_timeout=5.0,
+            fetch_job_polling_interval=POLL_EVERY,
             delete_jobs="successful",
         )  # fmt: skip
 
