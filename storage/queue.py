@@ -47,6 +47,21 @@ _DEPTH = (
 )
 
 
+# The jobs of workers whose heartbeat stopped, given back in one statement: each row is
+# locked as it is chosen and its state re-checked, so two workers recovering at once never
+# both give back one job, nor one that a living worker has taken since.
+_RECOVER = (
+    "WITH stalled AS ("
+    "  SELECT job.id FROM procrastinate_jobs job"
+    "  LEFT JOIN procrastinate_workers worker ON worker.id = job.worker_id"
+    "  WHERE job.queue_name = %(queue)s AND job.status = 'doing'"
+    "    AND (job.worker_id IS NULL"
+    "         OR worker.last_heartbeat < now() - make_interval(secs => %(seconds)s))"
+    "  FOR UPDATE OF job SKIP LOCKED)"
+    " SELECT id, procrastinate_retry_job_v2(id, now(), NULL, NULL, NULL) FROM stalled"
+)
+
+
 def libpq_url(url: str) -> str:
     """The SQLAlchemy URL (postgresql+asyncpg://…) as libpq takes it."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -110,20 +125,12 @@ class PgQueue:
         )  # fmt: skip
 
     async def recover_stalled(self) -> int:
-        manager = self.app.job_manager
-        stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=self.stalled_after)
-        given_back = 0
-        for job in stalled:
-            if job.queue != QUEUE:
-                continue
-            try:
-                await manager.retry_job(job)
-            except Exception as failure:  # another worker gave it back first
-                log.debug("job %s not given back: %s", job.id, failure)
-                continue
-            log.warning("job %s of a stalled worker is back in the queue", job.id)
-            given_back += 1
-        return given_back
+        rows = await self.app.connector.execute_query_all_async(
+            _RECOVER, queue=QUEUE, seconds=self.stalled_after
+        )
+        for row in rows:
+            log.warning("job %s of a stalled worker is back in the queue", row["id"])
+        return len(rows)
 
     async def interrupt(self, chat_key: str, reason: str, asked_by: int) -> None:
         payload = json.dumps({"chat": chat_key, "reason": reason, "by": asked_by})

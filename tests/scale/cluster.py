@@ -15,7 +15,7 @@ from tests.support.process import kill_hard, start_omnivox, stop
 # short enough for a test: a dead worker's jobs and claims come back within seconds
 FAST_RECOVERY = {
     "OMNIVOX_QUEUE_HEARTBEAT": "0.5",
-    "OMNIVOX_QUEUE_STALLED_AFTER": "3",
+    "OMNIVOX_QUEUE_STALLED_AFTER": "5",
     "OMNIVOX_DELIVERY_LEASE": "5",
 }
 
