@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 APT_PACKAGES := chromium espeak-ng
 
-.PHONY: run test bench lint install install-dev install-quality system-packages clean
+.PHONY: run test bench lint install install-dev install-postgres install-quality system-packages clean
 
 run: $(VENV)/.stamp-local
 	$(BIN)/omnivox db upgrade
@@ -25,6 +25,7 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/telegram_first_text.py
 	$(BIN)/python bench/whatsapp_webhook.py
 	$(BIN)/python bench/web_roundtrip.py
+	$(BIN)/python bench/scale.py
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check bot adapters storage tests bench
@@ -34,6 +35,10 @@ lint: $(VENV)/.stamp-dev
 
 install: $(VENV)/.stamp-local
 install-dev: $(VENV)/.stamp-dev
+
+# PostgreSQL for many gateways and workers (README: Running at scale)
+install-postgres: $(VENV)/.stamp-local
+	$(BIN)/pip install -q -e '.[postgres]'
 
 # The opt-in chat model Qwen2.5-Coder-1.5B (1.1 GB); then OMNIVOX_LLM_MODEL=qwen2.5-coder-1.5b
 install-quality: $(VENV)/.stamp-local
@@ -59,7 +64,7 @@ $(VENV)/.stamp-local: pyproject.toml $(VENV)/bin/python
 
 $(VENV)/.stamp-dev: pyproject.toml $(VENV)/bin/python | system-packages
 	$(BIN)/pip install -q torch==2.13.0
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e '.[local,remote,dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e '.[local,remote,dev,postgres]'
 	$(BIN)/pip install -q --no-deps $(NO_DEPS_DEV)
 	touch $(VENV)/.stamp-local $@
 

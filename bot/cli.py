@@ -1,4 +1,4 @@
-"""`omnivox run | chat | db upgrade | doctor`."""
+"""`omnivox run | gateway | worker | chat | db upgrade | doctor`."""
 
 from __future__ import annotations
 
@@ -11,15 +11,21 @@ import signal
 import sys
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.logs import configure, protect_settings
+
+if TYPE_CHECKING:
+    from bot.app import Role
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="omnivox", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="serve the web chat and the configured channels")
+    sub.add_parser("gateway", help="accept messages into the inbox (PostgreSQL; many may run)")
+    sub.add_parser("worker", help="answer the queued messages (PostgreSQL; many may run)")
     sub.add_parser("chat", help="chat in this terminal on the same pipeline")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
@@ -28,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     protect_settings(settings)
     configure(settings.server.log_level, sql=settings.server.log_sql)
-    if args.command == "run":
-        return asyncio.run(_run(settings))
+    if args.command in ("run", "gateway", "worker"):
+        return asyncio.run(_run(settings, args.command))
     if args.command == "chat":
         return asyncio.run(_chat(settings))
     if args.command == "db":
@@ -47,18 +53,26 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-async def _run(settings: Settings) -> int:
+async def _run(settings: Settings, command: str) -> int:
     from bot.app import serving
+    from storage.queue import is_postgres
 
+    role: Role = "all" if command == "run" else "gateway" if command == "gateway" else "worker"
+    if role != "all" and not is_postgres(settings.storage.database_url):
+        print(f"omnivox {command} needs a PostgreSQL OMNIVOX_DATABASE_URL "
+              "(postgresql+asyncpg://…); on SQLite, `omnivox run` does everything.",
+              file=sys.stderr)  # fmt: skip
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with serving(settings) as app:
+    async with serving(settings, role=role) as app:
         channels = ", ".join(a.platform.value for a in app.adapters)
         server = settings.server
-        print(f"omnivox is up: http://{server.host}:{server.port}/  (channels: {channels})",
+        name = "omnivox" if role == "all" else f"omnivox {role}"
+        print(f"{name} is up: http://{server.host}:{server.port}/  (channels: {channels})",
               flush=True)
         await stop.wait()
     return 0
@@ -98,6 +112,10 @@ async def _chat(settings: Settings) -> int:
 def _doctor(settings: Settings) -> int:
     from bot.engines.registry import engine_statuses
 
+    print("Storage")
+    for ok, name, detail in asyncio.run(_check_storage(settings)):
+        print(f"  {'ok ' if ok else '-- '} {name:<8} {detail}")
+
     print("Engines")
     for status in engine_statuses(settings):
         mark = "ok " if status.available else "-- "
@@ -130,6 +148,44 @@ def _doctor(settings: Settings) -> int:
     has_playwright = importlib.util.find_spec("playwright") is not None
     print(f"  {'ok ' if has_playwright else '-- '} {'playwright':<10} browser test")
     return 0
+
+
+async def _check_storage(settings: Settings) -> list[tuple[bool, str, str]]:
+    """The database answers and is migrated; on PostgreSQL, the job queue answers too."""
+    from storage.queue import PgQueue, is_postgres
+    from storage.store import SqlStore
+
+    url = settings.storage.database_url
+    found: list[tuple[bool, str, str]] = []
+    store = SqlStore.from_url(url)
+    try:
+        await store.ping()
+        found.append((True, "database", _safe_url(url)))
+    except Exception as failure:
+        found.append((False, "database", f"{_safe_url(url)}: {type(failure).__name__}: "
+                      f"{failure}"))  # fmt: skip
+    finally:
+        await store.close()
+    if not is_postgres(url):
+        found.append((True, "queue", "none needed: `omnivox run` does all in one process"))
+        return found
+    try:
+        queue = PgQueue(url, heartbeat=settings.scale.heartbeat,
+                        stalled_after=settings.scale.stalled_after)  # fmt: skip
+    except ImportError:
+        found.append((False, "queue", "pip install 'omnivox[postgres]'"))
+        return found
+    try:
+        await queue.open()
+        await queue.ping()
+        depth = await queue.depth()
+        found.append((True, "queue", f"procrastinate: {depth.waiting} waiting, "
+                      f"{depth.running} running"))  # fmt: skip
+    except Exception as failure:
+        found.append((False, "queue", f"{type(failure).__name__}: {failure}"))
+    finally:
+        await queue.close()
+    return found
 
 
 def _channel(name: str, enabled: bool, hint: str) -> None:

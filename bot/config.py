@@ -74,6 +74,36 @@ class StorageSettings(Section):
     )
 
 
+class ScaleSettings(Section):
+    """Many gateways and workers on one PostgreSQL database (`omnivox gateway` / `worker`)."""
+
+    delivery_lease: float = Field(
+        120.0, validation_alias=_env("OMNIVOX_DELIVERY_LEASE", "delivery_lease")
+    )
+    worker_concurrency: int = Field(
+        8, validation_alias=_env("OMNIVOX_WORKER_CONCURRENCY", "worker_concurrency")
+    )
+    heartbeat: float = Field(5.0, validation_alias=_env("OMNIVOX_QUEUE_HEARTBEAT", "heartbeat"))
+    stalled_after: float = Field(
+        30.0, validation_alias=_env("OMNIVOX_QUEUE_STALLED_AFTER", "stalled_after")
+    )
+    leader_retry: float = Field(
+        5.0, validation_alias=_env("OMNIVOX_LEADER_RETRY", "leader_retry")
+    )
+
+    @field_validator("delivery_lease", "heartbeat", "stalled_after", "leader_retry")
+    @classmethod
+    def _some_time(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be more than 0 seconds")
+        return value
+
+    @field_validator("worker_concurrency")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        return _at_least_one(value)
+
+
 class LimitSettings(Section):
     """What one message may be, on every channel."""
 
@@ -143,8 +173,15 @@ class ConversationSettings(Section):
 
 
 class SpeechSettings(Section):
-    engine: Literal["faster-whisper", "openai-whisper"] = Field(
+    engine: Literal["faster-whisper", "openai-whisper", "openai"] = Field(
         "faster-whisper", validation_alias=_env("OMNIVOX_ASR", "engine")
+    )
+    # OMNIVOX_ASR=openai: an OpenAI-compatible /v1/audio/transcriptions endpoint
+    base_url: str = Field(
+        "https://api.openai.com/v1", validation_alias=_env("OMNIVOX_ASR_BASE_URL", "base_url")
+    )
+    api_key: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("OMNIVOX_ASR_API_KEY", "api_key")
     )
     model: str = Field("", validation_alias=_env("OMNIVOX_ASR_MODEL", "model"))
     language: str = Field("", validation_alias=_env("OMNIVOX_ASR_LANGUAGE", "language"))
@@ -173,10 +210,18 @@ class ChatSettings(Section):
 
 
 class VoiceSettings(Section):
-    engine: Literal["piper", "edge-tts", "espeak"] = Field(
+    engine: Literal["piper", "edge-tts", "espeak", "openai"] = Field(
         "piper", validation_alias=_env("OMNIVOX_TTS", "engine")
     )
     voice: str = Field("", validation_alias=_env("OMNIVOX_TTS_VOICE", "voice"))
+    # OMNIVOX_TTS=openai: an OpenAI-compatible /v1/audio/speech endpoint
+    model: str = Field("", validation_alias=_env("OMNIVOX_TTS_MODEL", "model"))
+    base_url: str = Field(
+        "https://api.openai.com/v1", validation_alias=_env("OMNIVOX_TTS_BASE_URL", "base_url")
+    )
+    api_key: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("OMNIVOX_TTS_API_KEY", "api_key")
+    )
     piper_voices: str = Field(
         "", validation_alias=_env("OMNIVOX_PIPER_VOICES", "piper_voices")
     )
@@ -261,6 +306,7 @@ class Settings(BaseModel):
 
     server: ServerSettings = Field(default_factory=ServerSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)

@@ -6,7 +6,9 @@ platform message a reply becomes (text parts, a voice note, a file) is recorded 
 goes out, so a retry after a partial failure sends only the missing parts. Failures
 that may pass are retried with backoff (after `retry_after` when the platform says so);
 permanent ones are recorded with their reason; a reply the channel may send only once
-the user writes again waits for that.
+the user writes again waits for that. Before a reply is sent it is claimed in the store
+for a lease, so when many workers share one database only one of them sends it; a
+worker that dies mid-send leaves a claim that runs out, and another worker resumes it.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ import asyncio
 import dataclasses
 import heapq
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.errors import DeliveryError
+from bot.metrics import timed
 from bot.models import Platform, Reply, ReplyEvent
 from bot.parts import UNRECORDED, DeliveryParts
 from bot.ports.channels import Adapter, PartLog, ReplyStream
@@ -30,6 +36,13 @@ log = logging.getLogger(__name__)
 RETRY_SWEEP_EVERY = 2.0
 MAX_BACKOFF = 300.0
 ATTACHMENT_PARTS = 1000  # a reply's file is numbered apart from its text and voice parts
+DELIVERY_LEASE = 120.0  # seconds a claim to send a reply holds
+RECLAIM_PAUSE = 0.5  # between tries at a reply another process holds
+
+
+def process_name() -> str:
+    """Who holds a claim: this host and process, unique across restarts."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 # Told when a forget's confirmation is settled (sent, failed for good, or waiting).
 Settled = Callable[[StoredMessage], Awaitable[None]]
@@ -50,8 +63,11 @@ class Courier:
         tasks: TaskSet,
         *,
         on_forget_settled: Settled | None = None,
+        lease: float = DELIVERY_LEASE,
     ) -> None:
         self.outbox = outbox
+        self.owner = process_name()
+        self.lease = lease
         self.parts = parts
         self.adapters = adapters
         self.tasks = tasks
@@ -69,6 +85,24 @@ class Courier:
         for reply in await self.outbox.undelivered():
             self.tasks.spawn(self.deliver(reply.id))
         self._sweeper = asyncio.create_task(self._sweep_retries(), name="omnivox-retries")
+
+    async def resume(self) -> None:
+        """Deliver what is due and unclaimed now: the replies a dead process held."""
+        for reply in await self.outbox.undelivered():
+            if reply.id not in self.delivering:
+                self.tasks.spawn(self.deliver(reply.id))
+
+    async def deliver_answers_to(self, message_id: int, *, within: float) -> None:
+        """Deliver the replies to one message before its chat's next message is answered:
+        one whose sender died is claimed once that claim runs out (at most `within` s)."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            due = [r.id for r in await self.outbox.undelivered() if r.answer_to == message_id]
+            for reply_id in due:
+                await self.deliver(reply_id)
+            if not due or asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(RECLAIM_PAUSE)
 
     async def stop(self) -> None:
         if self._sweeper is not None:
@@ -131,9 +165,13 @@ class Courier:
             adapter = self.adapters.get(row.platform)
             if adapter is None:
                 return
-            parts = await DeliveryParts.load(self.parts, reply_id)
-            ids = await _send(adapter, row, reply, self._streams.pop(reply_id, None), parts)
-            await self.outbox.mark_delivered(reply_id, ids)
+            if not await self.outbox.claim(reply_id, self.owner, self.lease):
+                log.debug("reply %s is being sent by another process", reply_id)
+                return
+            with timed("deliver"):
+                parts = await DeliveryParts.load(self.parts, reply_id)
+                ids = await _send(adapter, row, reply, self._streams.pop(reply_id, None), parts)
+                await self.outbox.mark_delivered(reply_id, ids)
             settled = State.DELIVERED
         except DeliveryError as failure:
             settled = await self._failed(reply_id, failure, row)

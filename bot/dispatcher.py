@@ -6,6 +6,11 @@ order by one worker; chats run in parallel up to one global bound. On start-up,
 what was received but not answered is answered (and `bot.delivery` delivers what
 was answered but not delivered). `/stop`, or a new message in the chat, cancels
 the generation in progress.
+
+With a job queue (`omnivox gateway` + `omnivox worker` on PostgreSQL) the inbox queues
+each message's job as it stores it, and the per-chat order is the queue's: a gateway's
+dispatcher only accepts, a worker's answers the jobs it is given (`answer_job`), and
+interrupts reach the worker generating the answer through the queue.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ from bot.errors import OmnivoxError
 from bot.forgetting import Closer
 from bot.invocation import CommandContext, Invocation, parse_command
 from bot.limits import bounded, cut_length, too_long_text
+from bot.metrics import timed
 from bot.models import Activity, ContentKind, IncomingMessage, MediaRef, Platform, Reply
 from bot.parts import parse_tag
 from bot.pipeline import Pipeline, Understood, wants_voice
 from bot.ports.channels import WAITS_FOR_USER, Adapter, ReplyStream
 from bot.ports.engines import Engines
+from bot.ports.queue import WorkQueue
 from bot.ports.store import Accepted, State, Store, StoredMessage, UserSettings
 from bot.tasks import TaskSet
 
@@ -52,8 +59,12 @@ class Dispatcher:
         settings: ConversationSettings,
         limits: LimitSettings,
         access: AccessPolicy,
+        *,
+        queue: WorkQueue | None = None,
+        delivery_lease: float | None = None,
     ) -> None:
         self.store = store
+        self.queue = queue
         self.engines = engines
         self.settings = settings
         self.limits = limits
@@ -66,6 +77,8 @@ class Dispatcher:
             store.outbox, store.parts, self.adapters, self.tasks,
             on_forget_settled=self.closer.settled,
         )  # fmt: skip
+        if delivery_lease is not None:
+            self.courier.lease = delivery_lease
         self._bound = asyncio.Semaphore(settings.max_concurrent_chats)
         self._queues: dict[str, deque[int]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -79,11 +92,15 @@ class Dispatcher:
 
     # lifecycle -------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Resume unfinished work, then keep retrying deliveries that failed for now."""
+    async def start(self, *, work: bool = True) -> None:
+        """Resume unfinished work, then keep retrying deliveries that failed for now.
+        `work=False` (a gateway): accept only; the workers answer and deliver."""
         self.running = True
-        for message in await self.store.inbox.unanswered():
-            self._enqueue(message.chat_key, message.id)
+        if not work:
+            return
+        if self.queue is None:  # with a queue, what is unfinished is still in it
+            for message in await self.store.inbox.unanswered():
+                self._enqueue(message.chat_key, message.id)
         await self.courier.start()
         await self.closer.start()
 
@@ -118,12 +135,18 @@ class Dispatcher:
             parse_command(message.text) if message.kind is ContentKind.TEXT and not cut else None
         )
         in_context = invocation is None and not cut and message.addressed
+        stopping = invocation is not None and invocation.name == "stop"
         accepted = await self.store.inbox.accept(
             message, in_context=in_context, admit=lambda: self._within_rate(message),
+            ordered=not stopping,
         )  # fmt: skip
         if not accepted.duplicate:  # the user wrote: what waited for that may go
             self.courier.user_wrote(message.platform, message.chat_id)
         if accepted.duplicate or accepted.refused or accepted.id is None:
+            return accepted
+        if self.queue is not None:  # queued with the row; a worker answers it
+            if in_context and self.settings.new_message_interrupts:
+                await self.queue.interrupt(message.chat_key, INTERRUPTED, accepted.id)
             return accepted
         if invocation is not None and invocation.name == "stop":
             self.tasks.spawn(self._stop_chat(message.chat_key, accepted.id))
@@ -225,9 +248,11 @@ class Dispatcher:
                 self._queues.pop(chat_key, None)
             self.tasks.settled.set()
 
-    def _interrupt(self, chat_key: str, reason: str) -> bool:
+    def _interrupt(self, chat_key: str, reason: str, before: int | None = None) -> bool:
         running = self._generating.get(chat_key)
         if running is None or running[0].done():
+            return False
+        if before is not None and running[1] >= before:  # a newer message than the asker
             return False
         log.info("cancelling the answer to message %s: %s", running[1], reason)
         self._cancel_reasons[running[1]] = reason
@@ -240,6 +265,40 @@ class Dispatcher:
         if message is not None:
             text = "Stopped." if stopped else "There is nothing to stop."
             await self.courier.answer(message, Reply(text=text), in_context=False)
+
+    # jobs from the queue ---------------------------------------------------
+
+    async def answer_job(self, message_id: int) -> None:
+        """A worker's job: answer the message, or finish delivering its answer."""
+        message = await self.store.inbox.get(message_id)
+        if message is None:
+            return
+        self.courier.user_wrote(message.platform, message.chat_id)
+        if message.state is State.ANSWERED:  # its worker died before the reply went out
+            await self.courier.deliver_answers_to(message_id, within=self.courier.lease + 1)
+            return
+        if message.state not in (State.RECEIVED, State.WORKING):
+            return
+        invocation = None if message.in_context else parse_command(message.text)
+        if invocation is not None and invocation.name == "stop":
+            await self._stop_shared(message)
+            return
+        self._invocations[message_id] = invocation
+        async with self._bound:
+            await self._process(message_id)
+
+    def interrupted(self, chat_key: str, reason: str, asked_by: int) -> None:
+        """An interrupt from the queue: cancel this chat's older generation, if it is here."""
+        self._interrupt(chat_key, reason, before=asked_by)
+
+    async def _stop_shared(self, message: StoredMessage) -> None:
+        """/stop when the generation may be running in another worker."""
+        assert self.queue is not None
+        working = await self.store.inbox.working(message.platform, message.chat_id, message.id)
+        if working:
+            await self.queue.interrupt(message.chat_key, STOPPED, message.id)
+        text = "Stopped." if working else "There is nothing to stop."
+        await self.courier.answer(message, Reply(text=text), in_context=False)
 
     # one message -----------------------------------------------------------
 
@@ -326,7 +385,8 @@ class Dispatcher:
         )
         self._generating[message.chat_key] = (generation, message.id)
         try:
-            return await generation
+            with timed("generate"):
+                return await generation
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if not generation.cancelled() or (current is not None and current.cancelling()):

@@ -22,6 +22,7 @@ from bot.history import build_window
 from bot.images import check_image, to_rgb_jpeg
 from bot.languages import detected, language_name, primary_language, stored_language, understood
 from bot.listening import LONG_AUDIO_S, Heard, hear_clip, hear_long, minutes
+from bot.metrics import timed
 from bot.models import ChatTurn, ContentKind, Reply
 from bot.ports.channels import Adapter, ReplyStream
 from bot.ports.engines import Engines, ImageDescription
@@ -124,10 +125,13 @@ class Pipeline:
                 return Understood(problem=UNSUPPORTED)
             if message.kind is ContentKind.TEXT:
                 return await self._read(message)
-            data = await adapter.download(message.media) if message.media else b""
+            with timed("download"):
+                data = await adapter.download(message.media) if message.media else b""
             if message.kind is ContentKind.PHOTO:
-                return await self._look(data)
-            return await self._listen(data, message, adapter)
+                with timed("describe"):
+                    return await self._look(data)
+            with timed("transcribe"):
+                return await self._listen(data, message, adapter)
         except BadInput as problem:
             return Understood(problem=problem.user_message)
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from bot.errors import EngineError
 from bot.languages import language_name, primary_language
+from bot.metrics import timed
 from bot.models import VoiceAudio
 from bot.ports.engines import AudioClip, Synthesizer, Voice
 from bot.ports.store import UserSettings
@@ -86,7 +87,8 @@ class ReplyVoice:
         synthesizer = self.synthesizer
 
         async def speak(sentence: str) -> AudioClip:
-            return await synthesizer.synthesize(sentence, voice_id, speed)
+            with timed("synthesise"):
+                return await synthesizer.synthesize(sentence, voice_id, speed)
 
         return speak
 

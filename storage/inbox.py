@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.models import IncomingMessage, Platform
 from bot.ports.store import Accepted, Direction, State, StoredMessage
 from storage.database import Database
-from storage.mapping import MESSAGE_ROWS, media_json, stored_many
-from storage.schema import conversations, messages
+from storage.mapping import MESSAGE_ROWS, aware, media_json, stored_many
+from storage.schema import conversations, messages, utcnow
 from storage.users import SqlUsers
 
 # Statements run for every message, built once: building a statement and its cache key
@@ -41,6 +42,25 @@ _SET_STATE_AND_ERROR = (
     .values(state=bindparam("p_state"), error=bindparam("p_error"))
 )
 _INSERT = insert(messages)
+_WORKING = select(messages.c.id).where(
+    messages.c.platform == bindparam("p_platform"),
+    messages.c.chat_id == bindparam("p_chat"),
+    messages.c.direction == Direction.IN.value,
+    messages.c.state == State.WORKING.value,
+    messages.c.id < bindparam("p_before"),
+).limit(1)
+
+
+_BACKLOG = select(func.count(), func.min(messages.c.created_at)).where(
+    messages.c.direction == Direction.IN.value,
+    messages.c.state.in_([State.RECEIVED.value, State.WORKING.value]),
+)
+
+
+class Jobs(Protocol):
+    """Queues a stored message's job on the connection that stored it."""
+
+    async def defer(self, conn: AsyncConnection, message_id: int, lock: str | None) -> None: ...
 
 
 async def current_conversation(
@@ -68,9 +88,10 @@ async def new_conversation(
 class SqlInbox:
     """Implements `bot.ports.store.Inbox`. One short transaction per call."""
 
-    def __init__(self, db: Database, users: SqlUsers) -> None:
+    def __init__(self, db: Database, users: SqlUsers, jobs: Jobs | None = None) -> None:
         self._db = db
         self._users = users
+        self._jobs = jobs
 
     async def accept(
         self,
@@ -78,6 +99,7 @@ class SqlInbox:
         *,
         in_context: bool,
         admit: Callable[[], bool] | None = None,
+        ordered: bool = True,
     ) -> Accepted:
         key = {"p_platform": message.platform.value, "p_chat": message.chat_id,
                "p_message": message.message_id}  # fmt: skip
@@ -88,7 +110,7 @@ class SqlInbox:
                     return Accepted(id=existing, duplicate=True)
                 if admit is not None and not admit():
                     return Accepted(id=None, refused=True)
-                return Accepted(id=await self._insert(conn, message, in_context))
+                return Accepted(id=await self._insert(conn, message, in_context, ordered))
         except IntegrityError:  # a concurrent redelivery won the race, or a cached user
             self._users.forget_ids()  # row was deleted by a forget (another process's too)
             async with self._db.read() as conn:
@@ -96,13 +118,13 @@ class SqlInbox:
             if existing is not None:
                 return Accepted(id=existing, duplicate=True)
             async with self._db.write(urgent=True) as conn:
-                return Accepted(id=await self._insert(conn, message, in_context))
+                return Accepted(id=await self._insert(conn, message, in_context, ordered))
         except BaseException:
             self._users.forget_ids()  # a user row made in the rolled-back transaction is gone
             raise
 
     async def _insert(
-        self, conn: AsyncConnection, message: IncomingMessage, in_context: bool
+        self, conn: AsyncConnection, message: IncomingMessage, in_context: bool, ordered: bool
     ) -> int:
         user_id = await self._users.ensure(
             conn, message.platform, message.user_id, message.user_name
@@ -131,7 +153,21 @@ class SqlInbox:
             },
         )
         assert inserted.inserted_primary_key is not None
-        return int(inserted.inserted_primary_key[0])
+        message_id = int(inserted.inserted_primary_key[0])
+        if self._jobs is not None:
+            await self._jobs.defer(conn, message_id, message.chat_key if ordered else None)
+        return message_id
+
+    async def backlog(self) -> tuple[int, float]:
+        async with self._db.read() as conn:
+            row = (await conn.execute(_BACKLOG)).one()
+        count, oldest = int(row[0] or 0), aware(row[1])
+        return count, (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+
+    async def working(self, platform: Platform, chat_id: str, before: int) -> bool:
+        params = {"p_platform": platform.value, "p_chat": chat_id, "p_before": before}
+        async with self._db.read() as conn:
+            return await conn.scalar(_WORKING, params) is not None
 
     async def get(self, message_id: int) -> StoredMessage | None:
         async with self._db.read() as conn:

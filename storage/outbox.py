@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import ContentKind, Platform, Reply
@@ -37,16 +37,37 @@ _SET_STATE = (
 _REPLY_OF = select(messages.c.platform, messages.c.answer_to).where(
     messages.c.id == bindparam("p_id")
 )
+_UNCLAIMED = {"claimed_by": None, "claimed_until": None}
 _DELIVERED = (
     update(messages)
     .where(messages.c.id == bindparam("p_id"))
-    .values(state=State.DELIVERED.value, error=None, platform_message_id=bindparam("p_sent"))
+    .values(state=State.DELIVERED.value, error=None, platform_message_id=bindparam("p_sent"),
+            **_UNCLAIMED)
+)  # fmt: skip
+# due, and no other process holds it: one statement, so two racing claims cannot both win
+_CLAIM = (
+    update(messages)
+    .where(
+        messages.c.id == bindparam("p_id"),
+        messages.c.state == State.ANSWERED.value,
+        or_(
+            messages.c.claimed_until.is_(None),
+            messages.c.claimed_until < bindparam("p_now"),
+            messages.c.claimed_by == bindparam("p_owner"),
+        ),
+    )
+    .values(claimed_by=bindparam("p_owner"), claimed_until=bindparam("p_until"))
 )
 _INSERT_DELIVERY = insert(deliveries)
 _RECORDED = select(deliveries.c.platform_message_id).where(
     deliveries.c.message_id == bindparam("p_id")
 )
 
+_BY_STATE = (
+    select(messages.c.state, func.count())
+    .where(messages.c.direction == Direction.OUT.value)
+    .group_by(messages.c.state)
+)
 _ATTEMPTS = select(messages.c.attempts).where(messages.c.id == bindparam("p_id"))
 _BLOBS = select(blobs).where(blobs.c.message_id == bindparam("p_id"))
 _UNDELIVERED = MESSAGE_ROWS.where(
@@ -117,6 +138,20 @@ class SqlOutbox:
         message = stored(row, flags)
         return message, reply_of(message, found)
 
+    async def by_state(self) -> dict[str, int]:
+        async with self._db.read() as conn:
+            rows = (await conn.execute(_BY_STATE)).all()
+        return {str(state): int(count) for state, count in rows}
+
+    async def claim(self, message_id: int, owner: str, lease: float) -> bool:
+        now = utcnow()
+        until = now + timedelta(seconds=lease)
+        async with self._db.write() as conn:
+            taken = await conn.execute(
+                _CLAIM, {"p_id": message_id, "p_owner": owner, "p_now": now, "p_until": until}
+            )
+        return bool(taken.rowcount)
+
     async def mark_delivered(self, message_id: int, platform_ids: list[str]) -> None:
         async with self._db.write() as conn:
             row = (await conn.execute(_REPLY_OF, {"p_id": message_id})).first()
@@ -145,6 +180,7 @@ class SqlOutbox:
                 return
             values: dict[str, object] = {
                 "error": reason, "attempts": messages.c.attempts + 1, "retry_at": retry_at,
+                **_UNCLAIMED,
             }  # fmt: skip
             if permanent:
                 values["state"] = State.FAILED.value
@@ -195,7 +231,7 @@ class SqlOutbox:
                 update(messages)
                 .where(messages.c.id == message_id, messages.c.state == State.ANSWERED.value)
                 .values(state=State.WAITING.value, error=reason, retry_at=None,
-                        attempts=messages.c.attempts + 1)
+                        attempts=messages.c.attempts + 1, **_UNCLAIMED)
             )  # fmt: skip
 
     async def hold(
@@ -214,7 +250,8 @@ class SqlOutbox:
             await conn.execute(delete(deliveries).where(deliveries.c.id == found.id))
             await conn.execute(
                 update(messages).where(messages.c.id == found.reply)
-                .values(state=State.WAITING.value, error=reason or "waiting for the user")
+                .values(state=State.WAITING.value, error=reason or "waiting for the user",
+                        **_UNCLAIMED)
             )  # fmt: skip
             if found.answer_to is not None:
                 await conn.execute(_SET_STATE, {"p_id": found.answer_to,

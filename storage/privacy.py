@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, exists, func, or_, select, true, update
+from sqlalchemy import and_, delete, exists, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Platform, ReplyEvent
@@ -67,10 +67,11 @@ class SqlPrivacy:
             user = await conn.scalar(select(users.c.id).where(
                 users.c.platform == platform.value, users.c.platform_user_id == user_id
             ))  # fmt: skip
-            group = bool(await conn.scalar(
-                select(func.max(conversations.c.is_group)).where(
-                    conversations.c.platform == platform.value, conversations.c.chat_id == chat_id
-                )
+            group = bool(await conn.scalar(  # any of its conversations a group (no max(bool))
+                select(conversations.c.id).where(
+                    conversations.c.platform == platform.value, conversations.c.chat_id == chat_id,
+                    conversations.c.is_group.is_(True),
+                ).limit(1)
             ))  # fmt: skip
             owned = messages.c.user_id == (user if user is not None else -1)
             if not group:

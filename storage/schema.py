@@ -98,6 +98,9 @@ messages = Table(
     Column("event", String(32)),
     Column("attempts", Integer, nullable=False, default=0),
     Column("retry_at", TZ),
+    # a reply being sent: by which process, until when (a dead process's claim runs out)
+    Column("claimed_by", String(64)),
+    Column("claimed_until", TZ),
     Column("created_at", TZ, nullable=False, default=utcnow),
     Column("updated_at", TZ, nullable=False, default=utcnow, onupdate=utcnow),
     # The inbox key: Telegram's message ids are unique per chat only.

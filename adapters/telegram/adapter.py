@@ -9,6 +9,7 @@ acknowledge only after `sink.accept` has stored the message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -42,6 +43,7 @@ from bot.errors import AdapterError, DeliveryError
 from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
 from bot.parts import UNRECORDED
 from bot.ports.channels import MessageSink, PartLog
+from bot.ports.leader import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +60,20 @@ class TelegramAdapter(BaseAdapter):
     platform = Platform.TELEGRAM
 
     def __init__(
-        self, settings: TelegramSettings, sink: MessageSink, *, limits: LimitSettings
+        self,
+        settings: TelegramSettings,
+        sink: MessageSink,
+        *,
+        limits: LimitSettings,
+        receive: bool = True,
+        leader: Leadership | None = None,
     ) -> None:
+        """`receive=False` (a worker): send only; the gateways take the updates. With
+        `leader`, long polling runs only while this process leads (one of many gateways)."""
         self.settings = settings
+        self.receive = receive
+        self.leader = leader
+        self._leading: asyncio.Task[None] | None = None
         self.sink = sink
         self.updates_request = AiohttpRequest(
             connection_pool_size=1, connect_timeout=10, read_timeout=10, write_timeout=20,
@@ -90,7 +103,7 @@ class TelegramAdapter(BaseAdapter):
         return hashlib.sha256(f"omnivox-webhook:{token}".encode()).hexdigest()
 
     def routes(self) -> Sequence[web.RouteDef]:
-        return [web.post(WEBHOOK_PATH, self._webhook)] if self.webhook_mode else []
+        return [web.post(WEBHOOK_PATH, self._webhook)] if self.webhook_mode and self.receive else []
 
     async def start(self) -> None:
         """Raises AdapterError, without the token, when Telegram rejects it (PTB's own
@@ -102,6 +115,9 @@ class TelegramAdapter(BaseAdapter):
             raise AdapterError(f"{REJECTED}; the Telegram channel is off") from None
         self.identity = BotIdentity(id=self.bot.id, username=self.bot.username)
         await self.application.start()
+        if not self.receive:
+            log.info("Telegram: @%s (sending only)", self.identity.username)
+            return
         async with delivering():
             await self.bot.set_my_commands([BotCommand(n, d) for n, d in commands.menu()])
             if self.webhook_mode:
@@ -111,15 +127,36 @@ class TelegramAdapter(BaseAdapter):
                 )  # fmt: skip
             else:
                 await self.bot.delete_webhook()
-        if not self.webhook_mode:
+        if not self.webhook_mode and self.leader is not None:
+            self._leading = asyncio.create_task(self._poll_while_leading(self.leader))
+        elif not self.webhook_mode:
             self._poller = Poller(self.updates_request, self.bot.base_url, self.ingest)
             self._poller.start()
         log.info("Telegram: @%s (%s)", self.identity.username,
                  "webhook" if self.webhook_mode else "long polling")  # fmt: skip
 
+    async def _poll_while_leading(self, leader: Leadership) -> None:
+        """Poll while this gateway holds the lock; a new leader fetches what the last one
+        did not confirm (the inbox ignores what it already has)."""
+        while True:
+            await leader.acquire()
+            self._poller = Poller(self.updates_request, self.bot.base_url, self.ingest)
+            self._poller.start()
+            try:
+                await leader.lost()
+            finally:
+                poller, self._poller = self._poller, None
+                await poller.stop()
+
     async def stop(self) -> None:
+        if self._leading is not None:
+            self._leading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._leading
         if self._poller is not None:
             await self._poller.stop()
+        if self.leader is not None:
+            await self.leader.release()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.application.running:

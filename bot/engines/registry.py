@@ -38,6 +38,12 @@ def _openai_whisper(settings: SpeechSettings) -> Transcriber:
     return OpenAIWhisperTranscriber(settings)
 
 
+def _openai_audio_speech(settings: SpeechSettings) -> Transcriber:
+    from bot.engines.speech.openai_audio import OpenAIAudioTranscriber
+
+    return OpenAIAudioTranscriber(settings)
+
+
 def _llama_cpp(settings: ChatSettings) -> ChatModel:
     from bot.engines.chat.llama_cpp import LlamaCppChat
 
@@ -91,6 +97,12 @@ def _edge_tts(settings: VoiceSettings) -> Synthesizer:
     return _routed(settings, EdgeSynthesizer(settings, fallback=PiperSynthesizer(settings)))
 
 
+def _openai_audio_voice(settings: VoiceSettings) -> Synthesizer:
+    from bot.engines.voice.openai_audio import OpenAIAudioSynthesizer
+
+    return _routed(settings, OpenAIAudioSynthesizer(settings))
+
+
 def _espeak(settings: VoiceSettings) -> Synthesizer:
     from bot.engines.voice.espeak import EspeakSynthesizer
 
@@ -101,6 +113,7 @@ def _espeak(settings: VoiceSettings) -> Synthesizer:
 SPEECH: dict[str, Callable[[SpeechSettings], Transcriber]] = {
     "faster-whisper": _faster_whisper,
     "openai-whisper": _openai_whisper,
+    "openai": _openai_audio_speech,
 }
 CHAT: dict[str, Callable[[ChatSettings], ChatModel]] = {
     "llama-cpp": _llama_cpp,
@@ -111,6 +124,7 @@ VOICE: dict[str, Callable[[VoiceSettings], Synthesizer]] = {
     "piper": _piper,
     "edge-tts": _edge_tts,
     "espeak": _espeak,
+    "openai": _openai_audio_voice,
 }
 VISION: dict[str, Callable[[VisionSettings], ImageDescriber]] = {
     "local": _local_vision,

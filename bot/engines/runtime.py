@@ -18,6 +18,7 @@ from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Generic, TypeVar
 
 from bot.errors import EngineError, EngineUnavailable
+from bot.metrics import engine_busy
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -96,7 +97,18 @@ class Bound:
     async def run(self, fn: Callable[..., R], /, *args: object) -> R:
         """Run `fn(*args)` in a worker thread once a slot is free."""
         async with self.semaphore():
-            return await asyncio.to_thread(fn, *args)
+            return await asyncio.to_thread(_busy, fn, *args)
+
+
+def _busy(fn: Callable[..., R], /, *args: object) -> R:
+    """Run `fn`, counting its time as its engine's busy time."""
+    began = time.perf_counter()
+    try:
+        return fn(*args)
+    finally:
+        owner = getattr(fn, "__self__", fn)
+        engine_busy(getattr(owner, "name", None) or type(owner).__name__,
+                    time.perf_counter() - began)  # fmt: skip
 
 
 _DONE = object()

@@ -157,10 +157,21 @@ class Inbox(Protocol):
         *,
         in_context: bool,
         admit: Callable[[], bool] | None = None,
+        ordered: bool = True,
     ) -> Accepted:
         """Insert once per (platform, chat, message id); a redelivery is a duplicate.
         `admit` is asked about new messages only (never a redelivery); when it says no,
-        nothing is stored and the result is `refused`."""
+        nothing is stored and the result is `refused`. Where a job queue carries the
+        work to other processes, the message's job is queued in the same transaction,
+        in its chat's order unless `ordered` is False (a /stop must not wait its turn)."""
+        ...
+
+    async def backlog(self) -> tuple[int, float]:
+        """How many messages wait for an answer, and the oldest one's age in seconds."""
+        ...
+
+    async def working(self, platform: Platform, chat_id: str, before: int) -> bool:
+        """Whether a message of the chat older than `before` is being answered now."""
         ...
 
     async def get(self, message_id: int) -> StoredMessage | None: ...
@@ -196,6 +207,16 @@ class Outbox(Protocol):
 
     async def load_reply(self, message_id: int) -> tuple[StoredMessage, Reply] | None:
         """A stored reply and what to send for it; None when it is gone."""
+        ...
+
+    async def by_state(self) -> dict[str, int]:
+        """How many stored replies are in each state (answered, delivered, failed, …)."""
+        ...
+
+    async def claim(self, message_id: int, owner: str, lease: float) -> bool:
+        """Take the reply for sending, for `lease` seconds: False when it is no longer
+        due or another process holds an unexpired claim on it. Marking it delivered,
+        failed or waiting lets the claim go."""
         ...
 
     async def mark_delivered(self, message_id: int, platform_ids: list[str]) -> None: ...

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
@@ -13,10 +16,17 @@ from bot.ports.store import State
 from storage.store import SqlStore
 from tests.fakes.channel import RecordingChannel
 from tests.fakes.engines import FakeChat, fake_engines
+from tests.support.fixtures import both_backends
 from tests.support.media import tone_ogg
 from tests.support.settings import changed, make_dispatcher
 
 Make = Callable[..., IncomingMessage]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The dispatcher's suite runs on both stores."""
+    return both_backends(request, tmp_path)
 
 
 async def test_text_is_answered_and_marked_delivered(

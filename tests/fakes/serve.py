@@ -1,8 +1,8 @@
 """Run omnivox with the test-double engines in a subprocess (for crash/restart tests).
 
 Configured by the usual OMNIVOX_* / TELEGRAM_* / WHATSAPP_* variables, plus
-FAKE_CHAT_DELAY (seconds the fake model waits before answering) and FAKE_TRANSCRIPT.
-Prints "READY <port>" once serving.
+FAKE_CHAT_DELAY (seconds the fake model waits before answering), FAKE_TRANSCRIPT and
+OMNIVOX_ROLE (all, gateway or worker; default all). Prints "READY <port>" once serving.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ async def main() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    async with serving(settings, engines):
+    role = os.environ.get("OMNIVOX_ROLE", "all")
+    assert role in ("all", "gateway", "worker"), role
+    async with serving(settings, engines, role=role):  # type: ignore[arg-type]
         print(f"READY {settings.server.port}", flush=True)
         await stop.wait()
 

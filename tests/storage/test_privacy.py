@@ -62,15 +62,15 @@ async def test_message_ids_are_never_reused(store: SqlStore, message: Make) -> N
     assert first.id is not None and second.id is not None and second.id > first.id
 
 
-def _count(db_path: str, sql: str) -> int:
-    import sqlite3
+async def _count(store: SqlStore, sql: str) -> int:
+    from sqlalchemy import text
 
-    with sqlite3.connect(db_path.removeprefix("sqlite+aiosqlite:///")) as conn:
-        return int(conn.execute(sql).fetchone()[0])
+    async with store.db.read() as conn:
+        return int(await conn.scalar(text(sql)) or 0)
 
 
 async def test_forget_takes_the_user_row_and_close_takes_the_rest(
-    store: SqlStore, message: Make, db_url: str
+    store: SqlStore, message: Make
 ) -> None:
     asked = await store.inbox.accept(message("mine", user_name="Ada"), in_context=True)
     assert asked.id is not None
@@ -79,14 +79,14 @@ async def test_forget_takes_the_user_row_and_close_takes_the_rest(
     assert request.id is not None
     await store.privacy.forget(Platform.CLI, "chat-1", "chat-1", keep_id=request.id)
     assert await store.privacy.profile(Platform.CLI, "chat-1") is None
-    assert _count(db_url, "SELECT count(*) FROM users") == 0
-    assert _count(db_url, "SELECT count(*) FROM conversations") == 1  # the request's, for now
+    assert await _count(store, "SELECT count(*) FROM users") == 0
+    assert await _count(store, "SELECT count(*) FROM conversations") == 1  # the request's, for now
     done = Reply(text="Done.", event=ReplyEvent.HISTORY_DELETED)
     reply_id = await store.outbox.add_reply(request.id, done, in_context=False)
     assert not await store.privacy.close(Platform.CLI, "another-chat", reply_id)
     assert await store.privacy.close(Platform.CLI, "chat-1", reply_id)
     for table in ("messages", "users", "conversations", "deliveries"):
-        assert _count(db_url, f"SELECT count(*) FROM {table}") == 0, table
+        assert await _count(store, f"SELECT count(*) FROM {table}") == 0, table
 
 
 async def test_close_is_only_for_a_forget_confirmation(store: SqlStore, message: Make) -> None:
