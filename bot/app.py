@@ -16,7 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.rtc import RtcCalls
 from adapters.web.adapter import WebAdapter
+from adapters.web.talk import WebTalk
 from bot.access import AccessPolicy
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
@@ -26,6 +28,7 @@ from bot.logs import protect_settings, quiet_statements
 from bot.ports.channels import Adapter
 from bot.ports.engines import Engines
 from bot.redaction import protect
+from bot.talk.calls import Talk
 from storage.database import upgrade
 from storage.store import SqlStore
 
@@ -62,10 +65,14 @@ class Omnivox:
         web_chat = WebAdapter(
             self.dispatcher, self.store.history, limits=settings.limits, uploads=uploads
         )
+        self.talk = Talk(self.store, engines, settings.conversation, settings.talk,
+                         self.dispatcher.access)  # fmt: skip
+        self.calls = RtcCalls(self.talk, settings.talk)
         self.adapters: list[Adapter] = [web_chat, *self._platform_adapters()]
         for adapter in self.adapters:
             self.dispatcher.add_adapter(adapter)
             self.web_app.add_routes(adapter.routes())
+        self.web_app.add_routes(WebTalk(self.calls).routes())
         self.web_app.router.add_get("/healthz", self.healthz)
         self._warming: asyncio.Task[None] | None = None
 
@@ -104,6 +111,7 @@ class Omnivox:
         await self.dispatcher.start()
 
     async def stop(self) -> None:
+        await self.calls.close()
         for adapter in reversed(self.adapters):
             try:
                 await adapter.stop()

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from bot.access import AccessPolicy
-from bot.media import decode_audio
 from bot.models import Platform
 from bot.ports.engines import Engines
 from bot.ports.talk import Caller
@@ -19,20 +18,11 @@ from bot.talk.calls import Talk
 from bot.talk.session import TalkSession
 from storage.store import SqlStore
 from tests.fakes.engines import fake_engines
-from tests.support.corpus import corpus_path
 from tests.support.settings import make_settings
+from tests.support.talk_peer import silence
 
 IN_FRAME = 320  # 20 ms at 16 kHz
 CALLER = Caller(platform=Platform.WEB, chat_id="web-talk", user_id="web-talk")
-
-
-def speech(name: str) -> np.ndarray:
-    """A recorded sample as 16 kHz mono float32."""
-    return decode_audio(corpus_path("audio", name).read_bytes()).samples
-
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(16_000 * seconds), np.float32)
 
 
 def loud(frames: list[np.ndarray]) -> list[bool]:

@@ -8,8 +8,9 @@ from bot.models import Platform
 from bot.ports.engines import Engines
 from bot.ports.store import Direction
 from storage.store import SqlStore
-from tests.bot.talk.conftest import CALLER, Conversation, loud, silence, speech
+from tests.bot.talk.conftest import CALLER, Conversation, loud
 from tests.fakes.engines import FakeChat, FakeDescriber, FakeSynthesizer, FakeTranscriber
+from tests.support.talk_peer import silence, speech
 
 pytestmark = pytest.mark.corpus
 LONG = " ".join(f"This is sentence number {n} of a long answer." for n in range(1, 13))

@@ -9,8 +9,9 @@ from bot.models import ContentKind, Platform
 from bot.ports.engines import Engines
 from bot.ports.store import Direction, State
 from storage.store import SqlStore
-from tests.bot.talk.conftest import CALLER, Conversation, loud, silence, speech
+from tests.bot.talk.conftest import CALLER, Conversation, loud
 from tests.fakes.engines import FakeChat, FakeSynthesizer
+from tests.support.talk_peer import silence, speech
 
 pytestmark = pytest.mark.corpus
 

@@ -7,7 +7,8 @@ import pytest
 
 from bot.engines.speech.vad import SpeechMeter
 from bot.talk.turns import TurnDetector, TurnEvent
-from tests.bot.talk.conftest import IN_FRAME, silence, speech
+from tests.bot.talk.conftest import IN_FRAME
+from tests.support.talk_peer import silence, speech
 
 pytestmark = pytest.mark.corpus
 
