@@ -88,11 +88,12 @@ class Omnivox:
         if settings.whatsapp.enabled:
             from adapters.whatsapp.adapter import WhatsAppAdapter
 
-            found.append(
-                WhatsAppAdapter(
-                    settings.whatsapp, self.dispatcher, self.store.history, limits=settings.limits
-                )
-            )
+            greet = bool(settings.conversation.first_contact_notice.strip())
+            whatsapp = WhatsAppAdapter(
+                settings.whatsapp, self.dispatcher, self.store.history, limits=settings.limits,
+                calls=self.calls, greet_calls=greet,
+            )  # fmt: skip
+            found.append(whatsapp)
         return found
 
     async def start(self) -> None:

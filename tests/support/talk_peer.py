@@ -83,7 +83,7 @@ class Microphone(MediaStreamTrack):
 class TalkPeer:
     """The caller's side of a call: `offer()`, then `accept(answer)`."""
 
-    def __init__(self, *, send_audio: bool = True) -> None:
+    def __init__(self, *, send_audio: bool = True, events: bool = True) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.mic = Microphone()
         if send_audio:
@@ -92,8 +92,9 @@ class TalkPeer:
             self.pc.addTransceiver("audio", direction="recvonly")
         self.events: list[dict[str, Any]] = []
         self.heard: list[tuple[float, bool]] = []  # (arrival time, loud)
-        self.channel = self.pc.createDataChannel("events")
-        self.channel.on("message", lambda text: self.events.append(json.loads(text)))
+        if events:  # a WhatsApp caller (Meta) opens no data channel
+            channel = self.pc.createDataChannel("events")
+            channel.on("message", lambda text: self.events.append(json.loads(text)))
         self.pc.on("track", self._track)
         self._tasks: list[asyncio.Task[None]] = []
 
