@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,8 @@ class TalkSession:
         self._answering: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.closed = asyncio.Event()
+        self._turn_began = 0.0  # when the turn being answered ended (for the log)
+        self._heard_after = 0.0
         self.turns_kept = 0
 
     # what the transport calls ------------------------------------------------
@@ -111,6 +114,7 @@ class TalkSession:
 
     async def _turn(self, event: TurnEvent) -> None:
         assert event.audio is not None
+        self._turn_began = time.monotonic()
         self._set_state("thinking")
         clip = AudioClip(samples=event.audio, sample_rate=ASR_SAMPLE_RATE)
         try:
@@ -121,6 +125,7 @@ class TalkSession:
             return
         if heard is None:
             return
+        self._heard_after = time.monotonic() - self._turn_began
         self.emit({"type": "transcript", "role": "user", "text": heard.text.strip(),
                    "final": True})  # fmt: skip
         turn = await self.brain.keep_turn(self.caller, heard)
@@ -174,6 +179,9 @@ class TalkSession:
         return f"{said} —" if said and self.playback.cut else said
 
     def _started_saying(self, _sentence: str) -> None:
+        if self._turn_began and len(self.playback.heard) == 1:
+            log.info("talk %s: heard in %.2f s, first audio %.2f s after the turn ended",
+                     self.talk_id, self._heard_after, time.monotonic() - self._turn_began)
         self._set_state("speaking")
         self.emit({"type": "transcript", "role": "assistant", "text": self._heard_so_far(),
                    "final": False})  # fmt: skip

@@ -20,7 +20,7 @@ SAMPLE_RATE = 16_000
 WINDOW_MS = WINDOW * 1000 // SAMPLE_RATE  # 32
 SPEECH = 0.5  # Silero's own thresholds: speech at 0.5, silence again below 0.35
 SILENCE = 0.35
-ONSET_WINDOWS = 3  # ~96 ms of speech before it counts
+ONSET_WINDOWS = 2  # ~64 ms of speech before it counts (a click is shorter)
 PRE_ROLL_WINDOWS = 10  # ~320 ms kept from before the start
 TAIL_WINDOWS = 6  # ~190 ms of the trailing silence kept
 

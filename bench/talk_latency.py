@@ -1,0 +1,213 @@
+"""Talk latency on this machine: an aiortc caller speaks to omnivox over WebRTC, through the
+web signaling, with the embedded engines (Whisper base in the pinned language, Qwen2.5-Coder-
+0.5B, Piper), everything on 2 cores.
+
+Ten English questions are spoken by Piper (the product's own voice engine) once, before the
+clock starts, and played to the call in real time as a microphone would, each in a fresh
+call. For each: the time from the end of the speech in the sent audio to the first
+non-silent reply audio at the caller (the end-of-turn silence, the transcription, the
+model's first sentence, its synthesis, Opus and the jitter buffer all inside it). Then the
+barge-in stop time: speech played over a long answer, from the first sent frame of that
+speech to the moment the caller's received audio goes silent for good.
+
+    python bench/talk_latency.py [--barge-ins 5]
+
+Prints a table and writes bench/results/talk_latency.json (first_audio_p50_s,
+first_audio_p95_s, barge_in_stop_ms). Targets: p50 ≤ 1.2 s, barge-in ≤ 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import av
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.app import serving  # noqa: E402
+from bot.ports.engines import AudioClip  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+from tests.support.settings import make_settings  # noqa: E402
+from tests.support.talk_peer import FRAME, RATE, TalkPeer, silence  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "talk_latency.json"
+TARGETS = {"first_audio_p50_s": 1.2, "barge_in_stop_ms": 200}
+QUESTIONS = (
+    "What is the capital of Japan?",
+    "How many days are there in a week?",
+    "What colour is the sky on a clear day?",
+    "What is twelve times seven?",
+    "Who wrote Romeo and Juliet?",
+    "What is the boiling point of water?",
+    "Can you name a fruit that is yellow?",
+    "How many legs does a spider have?",
+    "What is the largest ocean on Earth?",
+    "What language is spoken in Brazil?",
+)
+STORY = "Please tell me a long story about a sailor who crosses the sea in a small boat."
+INTERRUPTION = "Wait, stop, I have another question."
+QUIET_FRAMES = 25  # 0.5 s of silence received: the answer has stopped, not paused
+
+
+def p(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def to_16k(clip: AudioClip) -> np.ndarray:
+    frame = av.AudioFrame.from_ndarray(clip.samples.astype(np.float32).reshape(1, -1),
+                                       format="flt", layout="mono")  # fmt: skip
+    frame.sample_rate = clip.sample_rate
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+    out = [*resampler.resample(frame), *resampler.resample(None)]
+    return np.concatenate([f.to_ndarray().reshape(-1) for f in out])
+
+
+def speech_bounds(samples: np.ndarray) -> tuple[int, int]:
+    """Where the speech of a clip starts and ends (samples): its first and last 20 ms
+    frame above -34 dBFS (Piper's speech is clean; the VAD's spans are padded)."""
+    peaks = np.abs(samples[: len(samples) // FRAME * FRAME]).reshape(-1, FRAME).max(axis=1)
+    loud = np.flatnonzero(peaks > 0.02)
+    return int(loud[0]) * FRAME, (int(loud[-1]) + 1) * FRAME
+
+
+class Bench:
+    def __init__(self, base: str, session: aiohttp.ClientSession) -> None:
+        self.base, self.session = base, session
+
+    async def call(self, chat: str) -> tuple[TalkPeer, str]:
+        peer = TalkPeer()
+        offer = {"type": "offer", "sdp": await peer.offer()}
+        async with self.session.post(f"{self.base}/api/chats/{chat}/talk", json=offer) as r:
+            answer = await r.json()
+            assert r.status == 200, answer
+        await peer.accept(answer["sdp"])
+        await asyncio.sleep(1.0)  # ICE and DTLS settle
+        return peer, answer["talk_id"]
+
+    async def hang_up(self, peer: TalkPeer, talk_id: str) -> None:
+        async with self.session.delete(f"{self.base}/api/talk/{talk_id}"):
+            pass
+        await peer.close()
+
+    async def first_audio(self, chat: str, question: np.ndarray) -> float:
+        """Seconds from the end of the question's speech (as sent) to the first loud frame."""
+        start, end = speech_bounds(question)
+        peer, talk_id = await self.call(chat)
+        try:
+            spoken = question[: end]
+            peer.mic.say(spoken)
+            await peer.mic.drained()
+            ended_at = peer.mic.sent_at[-1][0]  # the frame holding the last of the speech
+            async with asyncio.timeout(30):
+                while not any(loud for at, loud in peer.heard if at > ended_at):
+                    await asyncio.sleep(0.01)
+            return next(at for at, loud in peer.heard if at > ended_at and loud) - ended_at
+        finally:
+            await self.hang_up(peer, talk_id)
+
+    async def barge_in(self, chat: str, story: np.ndarray, interruption: np.ndarray) -> float:
+        """Milliseconds from the first sent frame of speech over the answer to silence."""
+        peer, talk_id = await self.call(chat)
+        try:
+            await peer.say(story)
+            async with asyncio.timeout(30):
+                while not any(loud for _, loud in peer.heard[-5:]):
+                    await asyncio.sleep(0.01)
+            await asyncio.sleep(1.5)  # the answer is well under way
+            onset, _ = speech_bounds(interruption)
+            sent_before = len(peer.mic.sent_at)
+            peer.mic.say(interruption)
+            await peer.mic.drained()
+            speech_sent_at = peer.mic.sent_at[sent_before + onset // FRAME][0]
+            await asyncio.sleep(1.0)
+            after = [(at, loud) for at, loud in peer.heard if at >= speech_sent_at]
+            for index in range(len(after)):
+                window = after[index : index + QUIET_FRAMES]
+                if len(window) == QUIET_FRAMES and not any(loud for _, loud in window):
+                    return (window[0][0] - speech_sent_at) * 1000
+            raise RuntimeError("the answer did not stop")
+        finally:
+            await self.hang_up(peer, talk_id)
+
+
+async def main(barge_ins: int) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        settings = make_settings(host="127.0.0.1", port=port, data_dir=tmp,
+                                 database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+                                 warm_engines=False, llm_max_tokens=120,
+                                 rate_limit_per_minute=1000)  # fmt: skip
+        async with serving(settings) as app, aiohttp.ClientSession() as session:
+            for engine in app.engines.all():
+                await engine.warm_up()
+            speak = app.engines.synthesizer.synthesize
+            questions = [to_16k(await speak(q, None)) for q in QUESTIONS]
+            story = to_16k(await speak(STORY, None))
+            interruption = to_16k(await speak(INTERRUPTION, None))
+            bench = Bench(f"http://127.0.0.1:{port}", session)
+            await bench.first_audio("bench-questions", questions[0])  # warms every path
+            first: list[float] = []
+            for n, question in enumerate(questions):
+                seconds = await bench.first_audio("bench-questions", question)
+                first.append(seconds)
+                print(f"  {QUESTIONS[n]:<45} {seconds:6.2f} s to the first audio")
+            stops = []
+            for n in range(barge_ins):
+                stop = await bench.barge_in(f"bench-b{n}", story, interruption)
+                stops.append(stop)
+                print(f"  barge-in {n + 1}: answer silent {stop:5.0f} ms after the speech")
+    result = {
+        "first_audio_p50_s": round(statistics.median(first), 3),
+        "first_audio_p95_s": round(p(first, 0.95), 3),
+        "first_audio_s": [round(s, 3) for s in first],
+        "barge_in_stop_ms": round(statistics.median(stops)),
+        "barge_in_stop_all_ms": [round(s) for s in stops],
+        "end_of_turn_ms": settings.talk.end_of_turn_ms,
+        "targets": TARGETS,
+        "engines": {"asr": "faster-whisper base (language pinned after the first turn)",
+                    "chat": "Qwen2.5-Coder-0.5B Q4_K_M (llama.cpp)", "tts": "Piper en_US joe"},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_before": [round(v, 2) for v in load_before],
+                    "load_after": [round(v, 2) for v in os.getloadavg()]},
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }  # fmt: skip
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    rows = [
+        ("first audio p50", f"{result['first_audio_p50_s']:.2f} s", "≤ 1.2 s"),
+        ("first audio p95", f"{result['first_audio_p95_s']:.2f} s", ""),
+        ("barge-in stop (median)", f"{result['barge_in_stop_ms']} ms", "≤ 200 ms"),
+    ]
+    lines = [f"{'measure':<24} {'measured':>10}  target", "-" * 46]
+    lines += [f"{name:<24} {value:>10}  {target}" for name, value, target in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("bot.talk.session").setLevel(logging.INFO)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--barge-ins", type=int, default=5)
+    found = asyncio.run(main(parser.parse_args().barge_ins))
+    print(table(found))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(found, indent=2) + "\n")
+    print(f"written to {RESULTS.relative_to(ROOT)}")
