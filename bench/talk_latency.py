@@ -42,7 +42,7 @@ from bot.app import serving  # noqa: E402
 from bot.ports.engines import AudioClip  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 from tests.support.settings import make_settings  # noqa: E402
-from tests.support.talk_peer import FRAME, RATE, TalkPeer, silence  # noqa: E402
+from tests.support.talk_peer import FRAME, RATE, TalkPeer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "talk_latency.json"
 TARGETS = {"first_audio_p50_s": 1.2, "barge_in_stop_ms": 200}
@@ -106,7 +106,7 @@ class Bench:
 
     async def first_audio(self, chat: str, question: np.ndarray) -> float:
         """Seconds from the end of the question's speech (as sent) to the first loud frame."""
-        start, end = speech_bounds(question)
+        _, end = speech_bounds(question)
         peer, talk_id = await self.call(chat)
         try:
             spoken = question[: end]

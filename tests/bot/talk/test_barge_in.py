@@ -33,7 +33,7 @@ async def test_talking_over_the_answer_stops_it_and_stores_what_was_said(
     during = loud(conversation.out[before:])
     # the answer (12 sentences, ~6 s) plays on until the speech starts (~1.1 s in), then
     # stops; the answer to what was said over it comes after the speech ends (5.8 s in)
-    assert all(during[:50]) and not any(during[75:290])
+    assert sum(during[:50]) >= 40 and not any(during[100:290])
     await conversation.until(lambda: len(conversation.transcripts("user")) == 2)
     rows = await store.history.messages(Platform.WEB, CALLER.chat_id)
     answer = rows[1].text or ""
