@@ -181,14 +181,13 @@ class RtcCalls:
                      on_end: OnEnd | None = None) -> tuple[str, str]:  # fmt: skip
         """(talk id, SDP answer). TalkRefused: the caller may not talk now; BadOffer:
         the offer cannot be used."""
-        self.talk.check(caller)
         pc = RTCPeerConnection(self._configuration())
         try:
             await _set_offer(pc, offer)
-        except BadOffer:
+            session = await self.talk.open(caller, lambda event: None)
+        except BaseException:
             await pc.close()
             raise
-        session = await self.talk.open(caller, lambda event: None)
         call = RtcCall(pc, session, self.talk, self.settings, on_end)
         session.emit = call.emit
         pc.on("datachannel", call.opened)

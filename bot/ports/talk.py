@@ -61,10 +61,8 @@ class Conversation(Protocol):
 class TalkLine(Protocol):
     """Admits callers and opens their sessions."""
 
-    def check(self, caller: Caller) -> None:
-        """Raise TalkRefused when this caller may not start a call now."""
+    async def open(self, caller: Caller, emit: Emit) -> Conversation:
+        """Raises TalkRefused when this caller may not talk now."""
         ...
-
-    async def open(self, caller: Caller, emit: Emit) -> Conversation: ...
 
     async def close(self, talk_id: str) -> bool: ...

@@ -39,8 +39,9 @@ class Talk:
     def active(self) -> int:
         return len(self.sessions) + self._opening
 
-    def check(self, caller: Caller) -> None:
-        """Raise TalkRefused when this caller may not start a call now."""
+    async def open(self, caller: Caller, emit: Emit) -> TalkSession:
+        """A new session for `caller`, who may talk now (else TalkRefused); the call counts
+        as one message against the rate limit. Start it once its audio flows."""
         probe = caller.probe()
         if not self.access.is_allowed(probe):
             raise TalkRefused(REFUSAL)
@@ -48,10 +49,6 @@ class Talk:
             raise TalkRefused(BUSY, busy=True)
         if not self.access.take(probe):
             raise TalkRefused(rate_limited_text(self.access.limit))
-
-    async def open(self, caller: Caller, emit: Emit) -> TalkSession:
-        """A new session for `caller` (checked first); start it once its audio flows."""
-        self.check(caller)
         self._opening += 1
         try:
             meter = await asyncio.to_thread(SpeechMeter)
