@@ -18,7 +18,7 @@ import numpy as np
 
 from bot.access import rate_limited_text
 from bot.errors import EngineError
-from bot.ports.engines import ASR_SAMPLE_RATE, AudioClip
+from bot.ports.engines import ASR_SAMPLE_RATE, AudioClip, Transcript
 from bot.ports.talk import Caller, Emit
 from bot.speaking import sentences_as_written
 from bot.talk.audio import to_playback
@@ -42,7 +42,10 @@ class TalkSession:
         self.playback = Playback(on_start=self._started_saying)
         self._detector = detector
         self._inbound: asyncio.Queue[np.ndarray] = asyncio.Queue()
-        self._turns: asyncio.Queue[TurnEvent] = asyncio.Queue()
+        self._turns: asyncio.Queue[tuple[TurnEvent, asyncio.Task[Transcript | None] | None]] = (
+            asyncio.Queue()
+        )
+        self._early: asyncio.Task[Transcript | None] | None = None  # hearing a paused turn
         self._answering: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.closed = asyncio.Event()
@@ -73,6 +76,7 @@ class TalkSession:
             return
         self.closed.set()
         self.playback.stop()
+        self._drop_early()
         tasks = [*self._tasks, *([self._answering] if self._answering else [])]
         for task in tasks:
             task.cancel()
@@ -89,8 +93,27 @@ class TalkSession:
             for event in events:
                 if event.kind == "started":
                     self._barge_in()
+                elif event.kind == "paused":
+                    self._hear_early(event)
+                elif event.kind == "resumed":
+                    self._drop_early()
                 else:
-                    self._turns.put_nowait(event)
+                    if event.cut:
+                        self._drop_early()
+                    early, self._early = self._early, None
+                    self._turns.put_nowait((event, early))
+
+    def _hear_early(self, event: TurnEvent) -> None:
+        """Start hearing a paused turn: if it has ended, its words are ready sooner."""
+        self._drop_early()
+        assert event.audio is not None
+        clip = AudioClip(samples=event.audio, sample_rate=ASR_SAMPLE_RATE)
+        self._early = asyncio.create_task(self.brain.hear(self.caller, clip))
+
+    def _drop_early(self) -> None:
+        if self._early is not None:
+            self._early.cancel()
+            self._early = None
 
     def _barge_in(self) -> None:
         """The user speaks: whatever omnivox was saying or about to say stops."""
@@ -104,21 +127,21 @@ class TalkSession:
 
     async def _reply(self) -> None:
         while True:
-            event = await self._turns.get()
+            event, early = await self._turns.get()
             if self._answering is not None:
                 await asyncio.wait([self._answering])  # a greeting still being said
-            self._answering = asyncio.create_task(self._turn(event))
+            self._answering = asyncio.create_task(self._turn(event, early))
             await asyncio.wait([self._answering])
             if self._turns.empty():
                 self._set_state("listening")
 
-    async def _turn(self, event: TurnEvent) -> None:
+    async def _turn(self, event: TurnEvent, early: asyncio.Task[Transcript | None] | None) -> None:
         assert event.audio is not None
         self._turn_began = time.monotonic()
         self._set_state("thinking")
         clip = AudioClip(samples=event.audio, sample_rate=ASR_SAMPLE_RATE)
         try:
-            heard = await self.brain.hear(self.caller, clip)
+            heard = await (early if early is not None else self.brain.hear(self.caller, clip))
         except EngineError as failure:
             log.warning("talk %s: could not hear a turn: %s", self.talk_id, failure)
             await self._say_only(TROUBLE)

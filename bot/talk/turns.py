@@ -3,7 +3,9 @@
 Speech starts after a few windows in a row that sound like speech (a click does not
 count); a turn ends after `end_of_turn_ms` of silence, or at `max_turn_s`, when the
 piece so far is handed on and the turn goes on. Each turn keeps a little of the audio
-before its start, so the first syllable is not lost.
+before its start, so the first syllable is not lost. A quarter second into the silence
+the turn is `paused`, with the very audio the turn will end with unless the user goes on
+(`resumed`): it can be transcribed while the end-of-turn silence runs.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ SILENCE = 0.35
 ONSET_WINDOWS = 2  # ~64 ms of speech before it counts (a click is shorter)
 PRE_ROLL_WINDOWS = 10  # ~320 ms kept from before the start
 TAIL_WINDOWS = 6  # ~190 ms of the trailing silence kept
+PAUSE_WINDOWS = 8  # ~256 ms of silence: the turn may be over, hearing it may begin
 
 
 class Meter(Protocol):
@@ -32,9 +35,10 @@ class Meter(Protocol):
 @dataclass(frozen=True, slots=True)
 class TurnEvent:
     """`started`: the user began to speak. `ended`: a turn (or, `cut`, a piece of a long
-    one) is over, with its audio."""
+    one) is over, with its audio. `paused`: maybe over, with the audio it would end with;
+    `resumed`: it was not."""
 
-    kind: str  # "started" | "ended"
+    kind: str  # "started" | "paused" | "resumed" | "ended"
     audio: np.ndarray | None = None
     cut: bool = False
 
@@ -51,6 +55,7 @@ class TurnDetector:
         self._onset: list[np.ndarray] = []
         self._turn: list[np.ndarray] = []
         self._silent = 0
+        self._paused = False
         self.speaking = False
 
     def feed(self, samples: np.ndarray) -> list[TurnEvent]:
@@ -71,17 +76,30 @@ class TurnDetector:
         if not self.speaking:
             return self._maybe_start(window, chance)
         self._turn.append(window)
-        self._silent = self._silent + 1 if chance < SILENCE else 0
+        if chance >= SILENCE:
+            self._silent = 0
+            if self._paused:
+                self._paused = False
+                return TurnEvent("resumed")
+        else:
+            self._silent += 1
         if self._silent >= self._end_windows:
-            keep = len(self._turn) - self._silent + TAIL_WINDOWS
-            audio = np.concatenate(self._turn[:keep])
+            audio = self._spoken()
             self._reset()
             return TurnEvent("ended", audio)
         if len(self._turn) >= self._max_windows:
             audio = np.concatenate(self._turn)
             self._turn = []
+            self._paused = False
             return TurnEvent("ended", audio, cut=True)
+        if self._silent == PAUSE_WINDOWS and not self._paused:
+            self._paused = True
+            return TurnEvent("paused", self._spoken())
         return None
+
+    def _spoken(self) -> np.ndarray:
+        """The turn up to a little after its last speech."""
+        return np.concatenate(self._turn[: len(self._turn) - self._silent + TAIL_WINDOWS])
 
     def _maybe_start(self, window: np.ndarray, chance: float) -> TurnEvent | None:
         if chance < SPEECH:
@@ -103,3 +121,4 @@ class TurnDetector:
         self.speaking = False
         self._turn = []
         self._silent = 0
+        self._paused = False

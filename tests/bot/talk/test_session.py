@@ -10,7 +10,7 @@ from bot.ports.engines import Engines
 from bot.ports.store import Direction, State
 from storage.store import SqlStore
 from tests.bot.talk.conftest import CALLER, Conversation, loud
-from tests.fakes.engines import FakeChat, FakeSynthesizer
+from tests.fakes.engines import FakeChat, FakeSynthesizer, FakeTranscriber
 from tests.support.talk_peer import silence, speech
 
 pytestmark = pytest.mark.corpus
@@ -22,6 +22,7 @@ async def test_a_turn_is_heard_answered_aloud_and_stored(
     await conversation.play(silence(0.5))
     await conversation.play(speech("de_picovoice_leopard.wav"))
     await conversation.until(lambda: bool(conversation.transcripts("assistant")))
+    await conversation.until(lambda: conversation.session.state == "listening")
     assert conversation.transcripts("user") == ["what is the weather like today"]
     assert conversation.transcripts("assistant") == ["You said: what is the weather like today"]
     assert conversation.states()[:4] == ["listening", "thinking", "speaking", "listening"]
@@ -36,6 +37,8 @@ async def test_a_turn_is_heard_answered_aloud_and_stored(
     assert not rows[0].has_voice and not rows[1].has_voice  # no audio kept
     assert isinstance(engines.synthesizer, FakeSynthesizer)
     assert [text for text, _ in engines.synthesizer.spoken] == [rows[1].text]
+    assert isinstance(engines.transcriber, FakeTranscriber)
+    assert engines.transcriber.calls == 1  # heard once, while the end-of-turn silence ran
 
 
 async def test_the_next_turn_has_the_conversation_so_far(

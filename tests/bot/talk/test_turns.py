@@ -26,19 +26,24 @@ def events(audio: np.ndarray, **settings: float) -> list[tuple[float, TurnEvent]
 def test_one_sentence_is_one_turn_ending_after_the_silence() -> None:
     said = speech("de_picovoice_leopard.wav")  # speech from 0.65 s to 4.8 s
     found = events(np.concatenate([silence(1.0), said, silence(2.0)]))
-    assert [e.kind for _, e in found] == ["started", "ended"]
-    (started_at, _), (ended_at, ended) = found
+    assert [e.kind for _, e in found] == ["started", "paused", "ended"]
+    (started_at, _), (paused_at, paused), (ended_at, ended) = found
     assert 1.6 < started_at < 2.0  # a few windows after the speech starts
     assert ended.audio is not None and not ended.cut
     assert 3.8 < len(ended.audio) / 16_000 < 5.0  # the whole sentence, not the silence after
     assert 6.0 < ended_at < 6.6  # ~0.6 s after the speech stops
+    # a quarter second into the silence, the audio the turn then ends with, to hear early
+    assert ended_at - 0.45 < paused_at < ended_at - 0.25
+    assert paused.audio is not None and np.array_equal(paused.audio, ended.audio)
 
 
 def test_a_longer_end_of_turn_keeps_pauses_inside_the_turn() -> None:
     said = speech("whisper_jfk.flac")  # four phrases with pauses up to ~0.8 s
     audio = np.concatenate([silence(0.5), said, silence(2.0)])
     assert len([e for _, e in events(audio, end_ms=600) if e.kind == "ended"]) == 4
-    assert [e.kind for _, e in events(audio, end_ms=1200)] == ["started", "ended"]
+    kinds = [e.kind for _, e in events(audio, end_ms=1200)]
+    assert [k for k in kinds if k in ("started", "ended")] == ["started", "ended"]
+    assert kinds.count("paused") == kinds.count("resumed") + 1  # the pauses it went on after
 
 
 def test_silence_and_quiet_noise_are_no_turn() -> None:
