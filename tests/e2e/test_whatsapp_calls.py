@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,15 @@ from adapters.whatsapp.adapter import WEBHOOK_PATH
 from adapters.whatsapp.calls import parse_calls
 from bot.app import Omnivox, serving
 from bot.models import Platform
+from bot.ports.engines import Engines
 from bot.ports.store import Direction
-from tests.fakes.engines import fake_engines
+from tests.fakes.engines import (
+    FakeChat,
+    FakeDescriber,
+    FakeSynthesizer,
+    FakeTranscriber,
+    fake_engines,
+)
 from tests.fakes.graph_server import FakeGraph
 from tests.support.ports import free_port
 from tests.support.settings import wa_settings
@@ -75,11 +83,13 @@ class Line:
 
 
 @contextlib.asynccontextmanager
-async def line(graph: FakeGraph, tmp_path: Path, **values: Any) -> AsyncIterator[Line]:
+async def line(graph: FakeGraph, tmp_path: Path, engines: Engines | None = None,
+               **values: Any) -> AsyncIterator[Line]:  # fmt: skip
     settings = wa_settings(graph, database_url=f"sqlite+aiosqlite:///{tmp_path}/wa.db",
                            data_dir=str(tmp_path), port=free_port(), warm_engines=False,
                            talk_idle_timeout=3, **values)  # fmt: skip
-    async with serving(settings, fake_engines()) as app, aiohttp.ClientSession() as session:
+    async with serving(settings, engines or fake_engines()) as app, \
+            aiohttp.ClientSession() as session:  # fmt: skip
         url = f"http://127.0.0.1:{settings.server.port}{WEBHOOK_PATH}"
         yield Line(app, url, session, graph)
 
@@ -114,6 +124,30 @@ async def test_a_call_is_accepted_greeted_answered_and_ended(
             assert await wa.post(terminate("wacid.CALL1")) == 200  # the caller hangs up
             await caller.until(lambda: wa.app.talk.active == 0)
             assert "terminate" not in graph.actions("wacid.CALL1")  # Meta ended it already
+        finally:
+            await caller.close()
+
+
+async def test_a_caller_who_speaks_over_the_answer_stops_it(
+    graph: FakeGraph, tmp_path: Path
+) -> None:
+    long = " ".join(f"This is sentence number {n} of a long answer." for n in range(1, 13))
+    engines = Engines(transcriber=FakeTranscriber(long), describer=FakeDescriber(),
+                      chat=FakeChat(), synthesizer=FakeSynthesizer())  # fmt: skip
+    async with line(graph, tmp_path, engines) as wa:
+        caller = TalkPeer(events=False)
+        await wa.post(connect("wacid.CALL3", await caller.offer()))
+        await caller.accept(await wa.answered("wacid.CALL3"))
+        try:
+            await caller.say(speech("de_picovoice_leopard.wav"))
+            await caller.until(lambda: any(loud for _, loud in caller.heard[-5:]))
+            await caller.say(silence(1.0))
+            began = time.monotonic()
+            await caller.say(speech("fr_picovoice_leopard.wav"))  # speech from ~1.1 s in
+            heard = caller.loud_since(began)
+            assert any(heard[:40]) and not any(heard[100:280])  # playing, then stopped
+            rows = await wa.app.store.history.messages(Platform.WHATSAPP, USER)
+            assert rows[1].direction is Direction.OUT and (rows[1].text or "").endswith("—")
         finally:
             await caller.close()
 
