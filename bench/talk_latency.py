@@ -2,9 +2,10 @@
 web signaling, with the embedded engines (Whisper base in the pinned language, Qwen2.5-Coder-
 0.5B, Piper), everything on 2 cores.
 
-Ten English questions are spoken by Piper (the product's own voice engine) once, before the
+omnivox runs as `omnivox run` in its own process, the caller in this one. Ten English
+questions are spoken by Piper (the product's own voice engine) once, before the
 clock starts, and played to the call in real time as a microphone would, each in a fresh call
-and chat by someone whose language (English) was heard before. For each: the time from the end
+and chat by someone whose language is known (`/language en`). For each: the time from the end
 of the speech in the sent audio to the first non-silent reply audio at the caller (the
 end-of-turn silence, the transcription, the model's first sentence, its synthesis, Opus and the
 jitter buffer all inside it). Then the barge-in stop time: speech played over a long answer,
@@ -21,11 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import platform
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,9 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.app import serving  # noqa: E402
-from bot.languages import detected  # noqa: E402
-from bot.models import Platform  # noqa: E402
+from bot.engines.registry import build_synthesizer  # noqa: E402
 from bot.ports.engines import AudioClip  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 from tests.support.settings import make_settings  # noqa: E402
@@ -148,24 +150,61 @@ class Bench:
             await self.hang_up(peer, talk_id)
 
 
-async def main(barge_ins: int) -> dict[str, Any]:
+SERVER_LOG = re.compile(r"heard in ([0-9.]+) s, first audio ([0-9.]+) s after the turn ended")
+
+
+def serve(tmp: str, port: int, log: Any) -> subprocess.Popen[bytes]:
+    """`omnivox run` in its own process, as it runs for a browser, on the embedded engines."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMNIVOX_HOST": "127.0.0.1",
+           "OMNIVOX_PORT": str(port), "OMNIVOX_DATA_DIR": tmp,
+           "OMNIVOX_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
+           "OMNIVOX_LLM_MAX_TOKENS": "120", "OMNIVOX_RATE_LIMIT_PER_MINUTE": "1000",
+           "OMNIVOX_FIRST_CONTACT_NOTICE": "", "OMNIVOX_WARM_ENGINES": "true",
+           "OMNIVOX_LOG_LEVEL": "INFO", "TELEGRAM_BOT_TOKEN": "", "WHATSAPP_ACCESS_TOKEN": ""}
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+
+
+async def ready(session: aiohttp.ClientSession, base: str) -> None:
+    async with asyncio.timeout(300):
+        while True:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"{base}/healthz") as r:
+                    if (await r.json()).get("engines_warm"):
+                        return
+            await asyncio.sleep(0.5)
+
+
+async def pin_english(session: aiohttp.ClientSession, base: str, chat: str) -> None:
+    """The asker's language is known, as after their first turn (`/language en`)."""
+    async with session.post(f"{base}/api/chats/{chat}/messages",
+                            data={"text": "/language en"}) as r:  # fmt: skip
+        assert r.status == 202, await r.text()
+    async with asyncio.timeout(30):
+        while True:
+            async with session.get(f"{base}/api/chats/{chat}/messages") as r:
+                if any(m["direction"] == "out" for m in await r.json()):
+                    return
+            await asyncio.sleep(0.2)
+
+
+async def main(barge_ins: int, tmp: str, log: Any) -> dict[str, Any]:
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        settings = make_settings(host="127.0.0.1", port=port, data_dir=tmp,
-                                 database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
-                                 warm_engines=False, llm_max_tokens=120,
-                                 rate_limit_per_minute=1000)  # fmt: skip
-        async with serving(settings) as app, aiohttp.ClientSession() as session:
-            for engine in app.engines.all():
-                await engine.warm_up()
-            speak = app.engines.synthesizer.synthesize
-            questions = [to_16k(await speak(q, None)) for q in QUESTIONS]
-            story = to_16k(await speak(STORY, None))
-            interruption = to_16k(await speak(INTERRUPTION, None))
-            bench = Bench(f"http://127.0.0.1:{port}", session)
-            for n in range(-1, len(questions)):  # each asker's language was heard before
-                await app.store.users.update(Platform.WEB, f"bench-q{n}", language=detected("en"))
+    settings = make_settings()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = serve(tmp, port, log)
+    try:
+        voice = build_synthesizer(settings)  # the questions, spoken by Piper
+        await voice.warm_up()
+        questions = [to_16k(await voice.synthesize(q, None)) for q in QUESTIONS]
+        story = to_16k(await voice.synthesize(STORY, None))
+        interruption = to_16k(await voice.synthesize(INTERRUPTION, None))
+        async with aiohttp.ClientSession() as session:
+            await ready(session, base)
+            bench = Bench(base, session)
+            for n in range(-1, len(questions)):
+                await pin_english(session, base, f"bench-q{n}")
             await bench.first_audio("bench-q-1", questions[0])  # warms every path
             first: list[float] = []
             for n, question in enumerate(questions):
@@ -177,6 +216,9 @@ async def main(barge_ins: int) -> dict[str, Any]:
                 stop = await bench.barge_in(f"bench-b{n}", story, interruption)
                 stops.append(stop)
                 print(f"  barge-in {n + 1}: answer silent {stop:5.0f} ms after the speech")
+    finally:
+        server.terminate()
+        await asyncio.to_thread(server.wait, 30)
     result = {
         "first_audio_p50_s": round(statistics.median(first), 3),
         "first_audio_p95_s": round(p(first, 0.95), 3),
@@ -184,6 +226,7 @@ async def main(barge_ins: int) -> dict[str, Any]:
         "barge_in_stop_ms": round(statistics.median(stops)),
         "barge_in_stop_all_ms": [round(s) for s in stops],
         "end_of_turn_ms": settings.talk.end_of_turn_ms,
+        "server": "omnivox run in its own process; the caller (aiortc) in the bench's",
         "targets": TARGETS,
         "engines": {"asr": "faster-whisper base (the asker's language pinned)",
                     "chat": "Qwen2.5-Coder-0.5B Q4_K_M (llama.cpp)", "tts": "Piper en_US joe"},
@@ -201,6 +244,10 @@ def table(result: dict[str, Any]) -> str:
         ("first audio p95", f"{result['first_audio_p95_s']:.2f} s", ""),
         ("barge-in stop (median)", f"{result['barge_in_stop_ms']} ms", "≤ 200 ms"),
     ]
+    for key, name in (("server_heard_after_turn_end_s", "server: heard (p50)"),
+                      ("server_first_audio_after_turn_end_s", "server: first audio (p50)")):
+        if result.get(key):
+            rows.append((name, f"{statistics.median(result[key]):.2f} s", "after the turn end"))
     lines = [f"{'measure':<24} {'measured':>10}  target", "-" * 46]
     lines += [f"{name:<24} {value:>10}  {target}" for name, value, target in rows]
     return "\n".join(lines)
@@ -208,10 +255,14 @@ def table(result: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("bot.talk.session").setLevel(logging.INFO)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--barge-ins", type=int, default=5)
-    found = asyncio.run(main(parser.parse_args().barge_ins))
+    with tempfile.TemporaryDirectory() as folder, open(f"{folder}/server.log", "wb") as out:
+        found = asyncio.run(main(parser.parse_args().barge_ins, folder, out))
+        inside = SERVER_LOG.findall(Path(f"{folder}/server.log").read_text(errors="replace"))
+    asked = inside[1 : 1 + len(QUESTIONS)]  # the warm-up first; the barge-ins after
+    found["server_heard_after_turn_end_s"] = [float(h) for h, _ in asked]  # the server's log
+    found["server_first_audio_after_turn_end_s"] = [float(f) for _, f in asked]
     print(table(found))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(found, indent=2) + "\n")
