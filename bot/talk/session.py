@@ -162,9 +162,9 @@ class TalkSession:
                 return
             voiced = await self.brain.voiced(self.caller, heard.language)
             await self._answer(self.brain.answer(turn, voiced.language), voiced)
-        finally:
-            self._finish_saying()
+        finally:  # stored first: a final transcript means the turn is in the history
             await asyncio.shield(self.brain.keep_answer(turn, self._heard_so_far()))
+            self._finish_saying()
 
     async def _answer(self, pieces: Any, voiced: Voiced) -> None:
         """Speak the stream sentence by sentence, to its end."""

@@ -26,6 +26,7 @@ async def test_sixty_seconds_of_speech_is_kept_in_pieces_and_answered_once(
         await asyncio.sleep(0.01)
     await conversation.play(silence(1.0))
     await conversation.until(lambda: bool(conversation.transcripts("assistant")), within=30)
+    await conversation.until(lambda: conversation.session.state == "listening")
     rows = await store.history.messages(Platform.WEB, CALLER.chat_id)
     heard = [r for r in rows if r.direction is Direction.IN]
     assert len(heard) == 3  # 28 s, 28 s and the rest
