@@ -26,6 +26,7 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/whatsapp_webhook.py
 	$(BIN)/python bench/web_roundtrip.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/talk_latency.py
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check bot adapters storage tests bench

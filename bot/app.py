@@ -18,7 +18,9 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from adapters.rtc import RtcCalls
 from adapters.web.adapter import WebAdapter
+from adapters.web.talk import WebTalk
 from bot import metrics
 from bot.access import AccessPolicy
 from bot.config import Settings
@@ -32,6 +34,7 @@ from bot.ports.leader import Leadership
 from bot.ports.queue import WorkQueue
 from bot.redaction import protect
 from bot.roles.worker import Worker
+from bot.talk.calls import Talk
 from storage.database import upgrade
 from storage.store import SqlStore
 
@@ -89,11 +92,16 @@ class Omnivox:
         web_chat = WebAdapter(
             self.dispatcher, self.store.history, limits=settings.limits, uploads=uploads
         )
+        self.talk = Talk(self.store, engines, settings.conversation, settings.talk,
+                         self.dispatcher.access)  # fmt: skip
+        self.calls = RtcCalls(self.talk, settings.talk)
         self.adapters: list[Adapter] = [web_chat, *self._platform_adapters()]
         for adapter in self.adapters:
             self.dispatcher.add_adapter(adapter)
             if role != "worker":  # a worker takes no traffic: only its health is served
                 self.web_app.add_routes(adapter.routes())
+        if role != "worker":  # a live call is talked where it arrives, on that process's engines
+            self.web_app.add_routes(WebTalk(self.calls).routes())
         self.web_app.router.add_get("/healthz", self.healthz)
         self.web_app.router.add_get("/metrics", self.metrics)
         self._warming: asyncio.Task[None] | None = None
@@ -112,11 +120,12 @@ class Omnivox:
         if settings.whatsapp.enabled:
             from adapters.whatsapp.adapter import WhatsAppAdapter
 
-            found.append(
-                WhatsAppAdapter(
-                    settings.whatsapp, self.dispatcher, self.store.history, limits=settings.limits
-                )
-            )
+            greet = bool(settings.conversation.first_contact_notice.strip())
+            whatsapp = WhatsAppAdapter(
+                settings.whatsapp, self.dispatcher, self.store.history, limits=settings.limits,
+                calls=self.calls, greet_calls=greet,
+            )  # fmt: skip
+            found.append(whatsapp)
         return found
 
     def _polling_leader(self) -> Leadership | None:
@@ -150,6 +159,7 @@ class Omnivox:
             await self.dispatcher.start()
 
     async def stop(self) -> None:
+        await self.calls.close()
         for adapter in reversed(self.adapters):
             try:
                 await adapter.stop()

@@ -172,6 +172,44 @@ class ConversationSettings(Section):
         return _at_least_one(value)
 
 
+class TalkSettings(Section):
+    """Live voice conversations (the web chat's Talk button, WhatsApp calls)."""
+
+    max_calls: int = Field(2, validation_alias=_env("OMNIVOX_MAX_CALLS", "max_calls"))
+    end_of_turn_ms: int = Field(
+        600, validation_alias=_env("OMNIVOX_TALK_END_OF_TURN_MS", "end_of_turn_ms")
+    )
+    idle_timeout_s: float = Field(
+        15.0, validation_alias=_env("OMNIVOX_TALK_IDLE_TIMEOUT", "idle_timeout_s")
+    )
+    max_turn_s: float = Field(28.0, validation_alias=_env("OMNIVOX_TALK_MAX_TURN_S", "max_turn_s"))
+    ice_servers: str = Field("", validation_alias=_env("OMNIVOX_TALK_ICE_SERVERS", "ice_servers"))
+
+    @field_validator("max_calls")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        return _at_least_one(value)
+
+    @field_validator("end_of_turn_ms")
+    @classmethod
+    def _some_silence(cls, value: int) -> int:
+        if not 100 <= value <= 5000:
+            raise ValueError("must be from 100 to 5000 milliseconds")
+        return value
+
+    @field_validator("idle_timeout_s", "max_turn_s")
+    @classmethod
+    def _some_time(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be more than 0 seconds")
+        return value
+
+    @property
+    def ice_server_urls(self) -> list[str]:
+        """STUN/TURN URLs for WebRTC; none: host candidates only (a local network)."""
+        return [u.strip() for u in self.ice_servers.split(",") if u.strip()]
+
+
 class SpeechSettings(Section):
     engine: Literal["faster-whisper", "openai-whisper", "openai"] = Field(
         "faster-whisper", validation_alias=_env("OMNIVOX_ASR", "engine")
@@ -310,6 +348,7 @@ class Settings(BaseModel):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
+    talk: TalkSettings = Field(default_factory=TalkSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)

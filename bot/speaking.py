@@ -132,6 +132,38 @@ class _Voice:
             await self._task
 
 
+async def sentences_as_written(
+    pieces: AsyncIterator[str],
+    *,
+    language: str | None,
+    written: list[str],
+    on_text: Callable[[str], Awaitable[None]] | None = None,
+) -> AsyncIterator[str]:
+    """Each sentence of the model's stream, in speakable words, as soon as it is complete
+    (a long first one clause by clause); what was written is appended to `written`."""
+    spoken = SpokenText()
+    pending = ""
+    started = False
+    async for piece in pieces:
+        written.append(piece)
+        if on_text is not None:
+            await on_text("".join(written))
+        pending = _join(pending, spoken.feed(piece))
+        *done, pending = split_sentences(pending, language) if pending else [""]
+        for sentence in done:
+            if sentence.strip():
+                started = True
+                yield sentence.strip()
+        if not started and not done:
+            clause, pending = first_clause(pending)
+            if clause:
+                started = True
+                yield clause
+    tail = _join(pending, spoken.close()).strip()
+    if tail:
+        yield tail
+
+
 async def speak_while_writing(
     pieces: AsyncIterator[str],
     speak: Speak,
@@ -142,25 +174,11 @@ async def speak_while_writing(
 ) -> SpokenReply:
     """Consume the model's stream; speak each sentence as soon as it is complete."""
     voice = _Voice(speak, budget_s)
-    spoken = SpokenText()
     written: list[str] = []
-    pending = ""
     try:
-        async for piece in pieces:
-            written.append(piece)
-            if on_text is not None:
-                await on_text("".join(written))
-            pending = _join(pending, spoken.feed(piece))
-            *done, pending = split_sentences(pending, language) if pending else [""]
-            for sentence in done:
-                voice.say(sentence.strip())
-            if not voice.started and not done:
-                clause, pending = first_clause(pending)
-                if clause:
-                    voice.say(clause)
-        tail = _join(pending, spoken.close()).strip()
-        if tail:
-            voice.say(tail)
+        async for sentence in sentences_as_written(pieces, language=language, written=written,
+                                                   on_text=on_text):  # fmt: skip
+            voice.say(sentence)
         audio = await voice.finish()
     except BaseException:
         await voice.cancel()

@@ -21,7 +21,9 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from adapters.base import BaseAdapter
+from adapters.rtc import RtcCalls
 from adapters.whatsapp import outgoing, signature
+from adapters.whatsapp.calls import CallDesk, parse_calls
 from adapters.whatsapp.errors import (
     RE_ENGAGEMENT,
     WINDOW_CLOSED,
@@ -67,6 +69,8 @@ class WhatsAppAdapter(BaseAdapter):
         retry: RetryPolicy | None = None,
         unclear_wait: float = UNCLEAR_WAIT,
         timeout: float = SEND_TIMEOUT,
+        calls: RtcCalls | None = None,
+        greet_calls: bool = True,
     ) -> None:
         self._limits = limits
         self._template = settings.reply_template.strip()
@@ -84,6 +88,7 @@ class WhatsAppAdapter(BaseAdapter):
             timeout=timeout,
         )
         self._once = OnceSender(self._graph, unclear_wait)
+        self._calls = CallDesk(self._graph, calls, greet=greet_calls) if calls else None
         self._alarm = TokenAlarm()
         self._last_wamid: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
         self._typing: dict[str, tuple[str, float]] = {}
@@ -99,6 +104,8 @@ class WhatsAppAdapter(BaseAdapter):
         await self._graph.start()
 
     async def stop(self) -> None:
+        if self._calls is not None:
+            await self._calls.close()
         await self._graph.close()
 
     async def verify(self, request: web.Request) -> web.Response:
@@ -121,9 +128,12 @@ class WhatsAppAdapter(BaseAdapter):
         if verdict is signature.Verdict.WRONG:
             return web.Response(status=403, text="bad signature")
         try:
-            delivery = parse_webhook(json.loads(body))
+            parsed = json.loads(body)
+            delivery = parse_webhook(parsed)
         except (ValueError, NotAWebhook) as exc:
             return web.Response(status=400, text=f"not a webhook body: {exc}")
+        if self._calls is not None:
+            self._calls.handle(parse_calls(parsed))
         try:
             await self._store(delivery)
         except Exception:

@@ -106,6 +106,15 @@ class GraphClient:
             body["typing_indicator"] = {"type": "text"}
         await self._call("POST", f"{self._phone}/messages", payload=body, retry=False)
 
+    async def call_action(self, call_id: str, action: str, *, sdp: str | None = None) -> None:
+        """POST /{phone-number-id}/calls: pre_accept, accept (with our SDP answer), reject
+        or terminate a call. Not retried: a call lives for seconds, not minutes."""
+        body: dict[str, Any] = {"messaging_product": "whatsapp", "call_id": call_id,
+                                "action": action}  # fmt: skip
+        if sdp is not None:
+            body["session"] = {"sdp_type": "answer", "sdp": sdp}
+        await self._call("POST", f"{self._phone}/calls", payload=body, retry=False)
+
     async def upload(self, data: bytes, *, mime_type: str, file_name: str) -> str:
         """POST /{phone-number-id}/media (multipart); returns the media id."""
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-KINDS = ("messages", "read", "upload", "media_info", "media_download")
+KINDS = ("messages", "read", "upload", "media_info", "media_download", "calls")
 SEND_TYPES = ("text", "audio", "document", "image", "interactive", "template")
 
 # code → (HTTP status, message, extra error fields); messages as Meta words them.
@@ -77,6 +77,7 @@ class FakeGraph:
     violations: list[str] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     media: dict[str, tuple[bytes, str, int | None]] = field(default_factory=dict)
+    call_actions: list[dict[str, Any]] = field(default_factory=list)  # POST /calls bodies
 
     def __post_init__(self) -> None:
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
@@ -132,6 +133,7 @@ class FakeGraph:
         api = f"/{self.version}"
         app.router.add_post(f"{api}/{{phone}}/messages", self._messages)
         app.router.add_post(f"{api}/{{phone}}/media", self._upload)
+        app.router.add_post(f"{api}/{{phone}}/calls", self._calls)
         app.router.add_get(f"{api}/{{media_id}}", self._media_info)
         app.router.add_get("/whatsapp_business/attachments/", self._media_bytes)
         self._runner = web.AppRunner(app, access_log=None)
@@ -207,6 +209,25 @@ class FakeGraph:
                 "messages": [{"id": wamid}],
             }
         )
+
+    def actions(self, call_id: str) -> list[str]:
+        return [a["action"] for a in self.call_actions if a["call_id"] == call_id]
+
+    async def _calls(self, request: web.Request) -> web.Response:
+        """The Calling API's call actions, checked as Meta documents them."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return self._bad("calls: body is not JSON")
+        if request.match_info["phone"] != self.phone_number_id:
+            return self._bad(f"unknown phone number id {request.match_info['phone']}")
+        problem = check_call_action(body)
+        if problem:
+            return self._bad(problem)
+        if (fault := self._fault("calls")) is not None:
+            return fault
+        self.call_actions.append(body)
+        return web.json_response({"messaging_product": "whatsapp", "success": True})
 
     async def _read(self, body: dict[str, Any]) -> web.Response:
         if not isinstance(body.get("message_id"), str) or not body["message_id"]:
@@ -387,6 +408,28 @@ def _check_list(action: dict[str, Any]) -> str | None:
             return f"row title 1-24 and id 1-200 characters: {row}"
         if len(row.get("description", "")) > 72:
             return "row description over 72 characters"
+    return None
+
+
+CALL_ACTIONS = frozenset({"pre_accept", "accept", "reject", "terminate"})
+
+
+def check_call_action(body: Any) -> str | None:
+    if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
+        return "calls: messaging_product must be 'whatsapp'"
+    if not isinstance(body.get("call_id"), str) or not body["call_id"]:
+        return "calls: call_id missing"
+    action = body.get("action")
+    if action not in CALL_ACTIONS:
+        return f"calls: unknown action {action!r}"
+    session = body.get("session")
+    if action in ("pre_accept", "accept"):
+        if not isinstance(session, dict) or session.get("sdp_type") != "answer":
+            return f"calls: {action} needs session.sdp_type 'answer'"
+        if not isinstance(session.get("sdp"), str) or "m=audio" not in session["sdp"]:
+            return f"calls: {action} needs an SDP answer with audio"
+    elif session is not None:
+        return f"calls: {action} takes no session"
     return None
 
 

@@ -8,6 +8,9 @@ export const ui = {
   attach: $("attach-input"), mic: $("mic-button"), recTime: $("rec-time"),
   error: $("error-line"), chip: $("chip"), chipName: $("chip-name"),
   chipThumb: $("chip-thumb"), chipRemove: $("chip-remove"), newChat: $("new-chat"),
+  talk: $("talk-button"), talkPanel: $("talk-panel"), talkState: $("talk-state"),
+  talkMute: $("talk-mute"), talkHangup: $("talk-hangup"), talkLines: $("talk-lines"),
+  talkAudio: $("talk-audio"),
 };
 
 export function el(tag, attrs = {}, ...children) {

@@ -5,6 +5,7 @@ import { autosize, refreshSendButton, stage, takeInput, unstage } from "./compos
 import { isRecording, startRecording, stopRecording } from "./recording.js";
 import { retry, send } from "./sending.js";
 import { poll, schedulePoll } from "./sync.js";
+import { hangUp, inTalk, startTalk, talkStats, toggleMute } from "./talk.js";
 
 function submit() {
   const message = takeInput();
@@ -44,8 +45,13 @@ ui.thread.addEventListener("drop", (e) => {
   const file = e.dataTransfer && e.dataTransfer.files[0];
   if (file) stage(file);
 });
+ui.talk.addEventListener("click", () => { if (inTalk()) hangUp(); else startTalk(); });
+ui.talkMute.addEventListener("click", toggleMute);
+ui.talkHangup.addEventListener("click", () => hangUp());
 ui.newChat.addEventListener("click", () => send({ text: "/new" }));
 document.addEventListener("visibilitychange", () => { if (!document.hidden) schedulePoll(0); });
+
+window.omnivox = Object.freeze({ talkStats });  // read-only, for diagnostics and tests
 
 autosize();
 refreshSendButton();
