@@ -100,6 +100,7 @@ class SqlInbox:
         in_context: bool,
         admit: Callable[[], bool] | None = None,
         ordered: bool = True,
+        live: bool = False,
     ) -> Accepted:
         key = {"p_platform": message.platform.value, "p_chat": message.chat_id,
                "p_message": message.message_id}  # fmt: skip
@@ -110,7 +111,7 @@ class SqlInbox:
                     return Accepted(id=existing, duplicate=True)
                 if admit is not None and not admit():
                     return Accepted(id=None, refused=True)
-                return Accepted(id=await self._insert(conn, message, in_context, ordered))
+                return Accepted(id=await self._insert(conn, message, in_context, ordered, live))
         except IntegrityError:  # a concurrent redelivery won the race, or a cached user
             self._users.forget_ids()  # row was deleted by a forget (another process's too)
             async with self._db.read() as conn:
@@ -118,13 +119,14 @@ class SqlInbox:
             if existing is not None:
                 return Accepted(id=existing, duplicate=True)
             async with self._db.write(urgent=True) as conn:
-                return Accepted(id=await self._insert(conn, message, in_context, ordered))
+                return Accepted(id=await self._insert(conn, message, in_context, ordered, live))
         except BaseException:
             self._users.forget_ids()  # a user row made in the rolled-back transaction is gone
             raise
 
     async def _insert(
-        self, conn: AsyncConnection, message: IncomingMessage, in_context: bool, ordered: bool
+        self, conn: AsyncConnection, message: IncomingMessage, in_context: bool, ordered: bool,
+        live: bool,
     ) -> int:
         user_id = await self._users.ensure(
             conn, message.platform, message.user_id, message.user_name
@@ -142,7 +144,7 @@ class SqlInbox:
                 "direction": Direction.IN.value,
                 "kind": message.kind.value,
                 "text": message.text,
-                "state": State.RECEIVED.value,
+                "state": (State.ANSWERED if live else State.RECEIVED).value,
                 "platform_message_id": message.message_id,
                 "reply_to_platform_id": message.reply_to_id,
                 "reply_to_text": message.reply_to_text,
@@ -154,7 +156,7 @@ class SqlInbox:
         )
         assert inserted.inserted_primary_key is not None
         message_id = int(inserted.inserted_primary_key[0])
-        if self._jobs is not None:
+        if self._jobs is not None and not live:
             await self._jobs.defer(conn, message_id, message.chat_key if ordered else None)
         return message_id
 

@@ -158,12 +158,15 @@ class Inbox(Protocol):
         in_context: bool,
         admit: Callable[[], bool] | None = None,
         ordered: bool = True,
+        live: bool = False,
     ) -> Accepted:
         """Insert once per (platform, chat, message id); a redelivery is a duplicate.
         `admit` is asked about new messages only (never a redelivery); when it says no,
         nothing is stored and the result is `refused`. Where a job queue carries the
         work to other processes, the message's job is queued in the same transaction,
-        in its chat's order unless `ordered` is False (a /stop must not wait its turn)."""
+        in its chat's order unless `ordered` is False (a /stop must not wait its turn).
+        A `live` message (a turn of a call) is answered by the call itself: it is stored
+        as answered and never queued nor resumed after a restart."""
         ...
 
     async def backlog(self) -> tuple[int, float]:

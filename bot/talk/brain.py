@@ -75,7 +75,7 @@ class Brain:
         """Store what the caller said, as a voice note's transcript; None when over the
         rate limit (nothing stored)."""
         message = caller.probe(f"talk-{uuid.uuid4().hex}")
-        accepted = await self.store.inbox.accept(message, in_context=True,
+        accepted = await self.store.inbox.accept(message, in_context=True, live=True,
                                                  admit=lambda: self.access.take(message))
         if accepted.id is None or accepted.refused:
             return None

@@ -104,3 +104,14 @@ async def test_a_message_after_another_process_forgot_the_user_is_kept(
     after = await store.inbox.accept(message("after"), in_context=True)
     assert not after.duplicate and after.id is not None
     assert [m.text for m in await store.history.messages(Platform.CLI, "chat-1")] == ["after"]
+
+
+async def test_a_live_turn_is_never_answered_again(store: SqlStore, message: Make) -> None:
+    """A call's turn is answered by the call: after a crash no restart may answer it as a
+    voice note with no audio."""
+    turn = await store.inbox.accept(message(None, kind=ContentKind.VOICE), in_context=True,
+                                    live=True)  # fmt: skip
+    assert turn.id is not None
+    row = await store.inbox.get(turn.id)
+    assert row is not None and row.state is State.ANSWERED
+    assert await store.inbox.unanswered() == []

@@ -42,6 +42,12 @@ async def test_each_accepted_message_is_one_job_locked_by_its_chat(
                                    ("todo", None, str(stop.id))]  # fmt: skip
 
 
+async def test_a_live_turn_is_stored_without_a_job(queued: SqlStore, message: Make) -> None:
+    """A call's turn is answered by the call on the gateway; a worker must not get it."""
+    await queued.inbox.accept(message("said in a call"), in_context=True, live=True)
+    assert await _jobs(queued) == []
+
+
 async def test_a_failed_accept_leaves_no_job(queued: SqlStore, message: Make) -> None:
     with pytest.raises(Exception):  # noqa: B017 - the driver refuses the text
         await queued.inbox.accept(message("\ud800"), in_context=True)
