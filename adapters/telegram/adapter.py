@@ -13,33 +13,32 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, InputFile, Message
+from telegram import BotCommand
 from telegram.constants import ChatAction
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ExtBot
+from telegram.ext import ExtBot
 
 from adapters.base import BaseAdapter
+from adapters.telegram.application import build_application
 from adapters.telegram.download import Downloader
 from adapters.telegram.draft import DraftStream
-from adapters.telegram.errors import delivering, is_voice_forbidden
-from adapters.telegram.format import CAPTION_LIMIT, visible_len
+from adapters.telegram.errors import delivering
 from adapters.telegram.markup import keyboard
-from adapters.telegram.outgoing import TextSender, reply_parameters, with_plain_fallback
+from adapters.telegram.outgoing import TextSender
 from adapters.telegram.parse import BotIdentity, CallbackAction, Malformed, parse_update
 from adapters.telegram.polling import ALLOWED_UPDATES, Poller
 from adapters.telegram.probe import REJECTED
 from adapters.telegram.progress import TelegramProgress
-from adapters.telegram.ratelimit import ChatRateLimiter
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.stream import EditStream
+from adapters.telegram.voice_out import send_document_once, send_voice_reply
 from bot import commands
 from bot.config import LimitSettings, TelegramSettings
-from bot.errors import AdapterError, DeliveryError
+from bot.errors import AdapterError
 from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
 from bot.parts import UNRECORDED
 from bot.ports.channels import MessageSink, PartLog
@@ -50,10 +49,6 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CHAT_ACTIONS = {Activity.TYPING: ChatAction.TYPING, Activity.RECORDING: ChatAction.RECORD_VOICE}
-VOICE_FORBIDDEN_NOTE = (
-    "Your Telegram privacy settings do not accept voice messages from me, "
-    "so here is my answer as an audio file."
-)
 
 
 class TelegramAdapter(BaseAdapter):
@@ -79,7 +74,7 @@ class TelegramAdapter(BaseAdapter):
             connection_pool_size=1, connect_timeout=10, read_timeout=10, write_timeout=20,
             pool_timeout=10,
         )  # fmt: skip
-        self.application = _build_application(settings, self.updates_request)
+        self.application = build_application(settings, self.updates_request)
         self.bot: ExtBot[Any] = self.application.bot
         self.text = TextSender(self.bot)
         self.downloader = Downloader(self.bot, limits.max_media_mb)
@@ -246,59 +241,8 @@ class TelegramAdapter(BaseAdapter):
         feedback_for: int | None = None,
         parts: PartLog = UNRECORDED,
     ) -> list[str]:
-        """The voice note with its text as caption, or followed by it when it is too long
-        (part 0 the voice note, the text from part 1; a part already sent is skipped)."""
-        as_caption = bool(text.strip()) and visible_len(text) <= CAPTION_LIMIT
-        if (voiced := parts.sent(0)) is not None:
-            rest = [] if as_caption or not text.strip() else await self.send_text(
-                chat_id, text, feedback_for=feedback_for, parts=parts.within(1)
-            )  # fmt: skip
-            return [voiced, *rest]
-        markup = keyboard(feedback_for=feedback_for) if as_caption else None
-
-        async def call(caption: str, parse_mode: str | None) -> Any:
-            return await self.bot.send_voice(
-                chat_id, InputFile(voice.data, filename="reply.ogg"),
-                duration=max(1, math.ceil(voice.duration)), caption=caption or None,
-                parse_mode=parse_mode, reply_parameters=reply_parameters(reply_to_id),
-                reply_markup=markup,
-            )  # fmt: skip
-
-        try:
-            sent = await with_plain_fallback(call, text if as_caption else "", as_caption)
-        except DeliveryError as failure:
-            cause = failure.__cause__
-            if not (isinstance(cause, TelegramError) and is_voice_forbidden(cause)):
-                raise
-            return await self._voice_as_file(
-                chat_id, voice, text, reply_to_id, feedback_for, parts
-            )
-        assert isinstance(sent, Message)
-        ids = [str(sent.message_id)]
-        await parts.record(0, ids[0])
-        if not as_caption and text.strip():
-            ids += await self.send_text(
-                chat_id, text, feedback_for=feedback_for, parts=parts.within(1)
-            )
-        return ids
-
-    async def _voice_as_file(
-        self, chat_id: str, voice: VoiceAudio, text: str, reply_to_id: str | None,
-        feedback_for: int | None, parts: PartLog,
-    ) -> list[str]:  # fmt: skip
-        """The user does not accept voice messages: the same audio as a file, with a note."""
-        async with delivering():
-            sent = await self.bot.send_document(
-                chat_id, InputFile(voice.data, filename="reply.ogg"), caption=VOICE_FORBIDDEN_NOTE,
-                reply_parameters=reply_parameters(reply_to_id),
-            )  # fmt: skip
-        await parts.record(0, str(sent.message_id))
-        return [
-            str(sent.message_id),
-            *await self.send_text(
-                chat_id, text, feedback_for=feedback_for, parts=parts.within(1)
-            ),
-        ]
+        return await send_voice_reply(self.bot, self.send_text, chat_id, voice, text,
+                                      reply_to_id, feedback_for, parts)  # fmt: skip
 
     async def send_attachment(
         self,
@@ -308,15 +252,7 @@ class TelegramAdapter(BaseAdapter):
         reply_to_id: str | None = None,
         parts: PartLog = UNRECORDED,
     ) -> list[str]:
-        if (sent_before := parts.sent(0)) is not None:
-            return [sent_before]
-        async with delivering():
-            sent = await self.bot.send_document(
-                chat_id, InputFile(attachment.data, filename=attachment.file_name),
-                reply_parameters=reply_parameters(reply_to_id),
-            )  # fmt: skip
-        await parts.record(0, str(sent.message_id))
-        return [str(sent.message_id)]
+        return await send_document_once(self.bot, chat_id, attachment, reply_to_id, parts)
 
     async def show_activity(self, chat_id: str, activity: Activity) -> None:
         async with delivering():
@@ -340,26 +276,3 @@ class TelegramAdapter(BaseAdapter):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-
-def _build_application(
-    settings: TelegramSettings, updates: AiohttpRequest
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """Bot API endpoints, timeouts and flood control from settings; no Updater (see above).
-    HTTP goes through aiohttp (`request.AiohttpRequest`) rather than PTB's httpx stack;
-    `updates` is the request object for getUpdates, which `Poller` calls itself."""
-    builder = (
-        ApplicationBuilder()
-        .token(settings.bot_token.get_secret_value())
-        .base_url(settings.api_base_url)
-        .base_file_url(settings.file_base_url)
-        .updater(None)
-        .request(AiohttpRequest(
-            connection_pool_size=64, connect_timeout=10, read_timeout=settings.request_timeout,
-            write_timeout=20, media_write_timeout=60, pool_timeout=10,
-        ))
-        .get_updates_request(updates)
-    )  # fmt: skip
-    if settings.rate_limiter:
-        # the builder types its rate-limiter argument from the chain so far (no limiter yet)
-        builder = builder.rate_limiter(ChatRateLimiter())  # type: ignore[arg-type]
-    return builder.build()

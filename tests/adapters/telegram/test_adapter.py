@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from adapters.telegram.adapter import VOICE_FORBIDDEN_NOTE, TelegramAdapter
+from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.download import Downloader
 from adapters.telegram.errors import delivering, to_delivery_error
 from adapters.telegram.format import to_html
+from adapters.telegram.voice_out import VOICE_FORBIDDEN_NOTE
 from bot.errors import DeliveryError, MediaTooLarge, UnreadableMedia
 from bot.models import Activity, Attachment, Choice, MediaRef, Platform, VoiceAudio
 from tests.fakes.sink import RecordingSink
