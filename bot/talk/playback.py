@@ -59,9 +59,11 @@ class Playback:
             chunk = np.concatenate([chunk, SILENT[: FRAME - len(chunk)]])
         return chunk
 
-    def stop(self) -> None:
-        """Silence from the next frame on."""
-        if self._current is not None and self._at < len(self._current):
+    def stop(self, *, more_to_come: bool = False) -> None:
+        """Silence from the next frame on. The answer was cut if a sentence was playing,
+        or (`more_to_come`) if the model had not finished writing it."""
+        playing = self._current is not None and self._at < len(self._current)
+        if playing or ((more_to_come or self._queue) and self.heard):
             self.cut = True
         self._queue.clear()
         self._current = None

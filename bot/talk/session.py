@@ -46,6 +46,7 @@ class TalkSession:
             asyncio.Queue()
         )
         self._early: asyncio.Task[Transcript | None] | None = None  # hearing a paused turn
+        self._writing = False  # the model is still writing the answer being said
         self._answering: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.closed = asyncio.Event()
@@ -119,7 +120,7 @@ class TalkSession:
         """The user speaks: whatever omnivox was saying or about to say stops."""
         if self._answering is not None and not self._answering.done():
             log.info("talk %s: talked over, answer stopped", self.talk_id)
-            self.playback.stop()
+            self.playback.stop(more_to_come=self._writing)
             self._set_state("listening")
             self._answering.cancel("barge-in")
 
@@ -169,9 +170,13 @@ class TalkSession:
     async def _answer(self, pieces: Any, voiced: Voiced) -> None:
         """Speak the stream sentence by sentence, to its end."""
         written: list[str] = []
-        async for sentence in sentences_as_written(pieces, language=voiced.language,
-                                                   written=written):  # fmt: skip
-            await self._queue(sentence, voiced)
+        self._writing = True
+        try:
+            async for sentence in sentences_as_written(pieces, language=voiced.language,
+                                                       written=written):  # fmt: skip
+                await self._queue(sentence, voiced)
+        finally:
+            self._writing = False
         await self.playback.finished()
 
     async def _queue(self, sentence: str, voiced: Voiced) -> None:

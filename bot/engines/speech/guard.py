@@ -55,6 +55,9 @@ _HALLUCINATION_PREFIXES = (
     "amara.org",
     "www.",
 )
+# Words that join stock phrases when Whisper strings several together ("Thank you very
+# much for watching, and thank you for watching.").
+_JOINERS = frozenset({"and", "so", "again", "everyone", "guys", "all", "very", "much"})
 _BRACKETED = re.compile(r"^[\[\(\*♪].*[\]\)\*♪]$")
 _NON_WORD = re.compile(r"[^\w\s']+")
 
@@ -81,7 +84,16 @@ def is_hallucination(text: str) -> bool:
         return True
     if plain.startswith(_HALLUCINATION_PREFIXES) or "amara org" in plain:
         return True
-    return _matches(plain, _HALLUCINATIONS)
+    return _matches(plain, _HALLUCINATIONS) or _only(plain, _HALLUCINATIONS)
+
+
+def _only(plain: str, phrases: tuple[str, ...]) -> bool:
+    """Nothing but these phrases, strung together with joining words."""
+    rest = f" {plain} "
+    for phrase in sorted(phrases, key=len, reverse=True):
+        rest = rest.replace(f" {phrase} ", " ")
+        rest = rest.replace(f" {phrase} ", " ")  # a phrase next to itself
+    return not [word for word in rest.split() if word not in _JOINERS]
 
 
 def _matches(plain: str, phrases: tuple[str, ...]) -> bool:
@@ -102,7 +114,8 @@ def is_unintelligible(clip: AudioClip, transcript: Transcript) -> bool:
     if not transcript.text.strip() or is_hallucination(transcript.text):
         return True
     weak = transcript.no_speech_prob > WEAK_NO_SPEECH or transcript.avg_logprob < WEAK_LOGPROB
-    if weak and _matches(normalise(transcript.text), _WEAK_PHRASES):
+    plain = normalise(transcript.text)
+    if weak and (_matches(plain, _WEAK_PHRASES) or _only(plain, _WEAK_PHRASES + _HALLUCINATIONS)):
         return True
     if transcript.no_speech_prob > NO_SPEECH_PROB and transcript.avg_logprob < LOW_LOGPROB:
         return True

@@ -37,6 +37,8 @@ def test_silence_and_near_silence() -> None:
 @pytest.mark.parametrize(
     "text",
     ["Thank you for watching!", "Thanks for watching!", " you", "You", "you you you",
+     "Thank you very much for watching, and thank you for watching.",
+     "Thanks for watching. Please subscribe!",
      "Subtitles by the Amara.org community", "[Music]", "(applause)", "♪ ♪", "...", ""],
 )
 def test_stock_hallucinations(text: str) -> None:
@@ -53,6 +55,8 @@ def test_real_requests_pass() -> None:
 def test_thanks_is_fine_when_the_model_is_sure_but_not_when_unsure() -> None:
     assert not is_unintelligible(speechlike(), transcript("Thank you."))
     assert is_unintelligible(speechlike(), transcript("Thank you.", no_speech=0.5))
+    assert not is_unintelligible(speechlike(), transcript("Thank you, and bye!"))
+    assert is_unintelligible(speechlike(), transcript("Thank you, and bye!", logprob=-0.99))
 
 
 def test_low_confidence_signals() -> None:
