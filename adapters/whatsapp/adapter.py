@@ -124,6 +124,8 @@ class WhatsAppAdapter(BaseAdapter):
             delivery = parse_webhook(json.loads(body))
         except (ValueError, NotAWebhook) as exc:
             return web.Response(status=400, text=f"not a webhook body: {exc}")
+        except RecursionError:  # JSON nested deeper than Python reads
+            return web.Response(status=400, text="not a webhook body: nested too deep")
         try:
             await self._store(delivery)
         except Exception:
