@@ -170,6 +170,7 @@ class Child:
         try:
             while line := await stream.readline():
                 log.write(line)
+                log.flush()
         finally:
             log.close()
 
