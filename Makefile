@@ -24,6 +24,7 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/telegram_first_text.py
 	$(BIN)/python bench/whatsapp_webhook.py
 	$(BIN)/python bench/web_roundtrip.py
+	$(BIN)/python bench/reliability.py
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check bot adapters storage tests bench

@@ -294,11 +294,13 @@ class FakeBotApi:
         call = Call(method, params, files)
         self.calls.append(call)
         await self._notify(self._new_call)
+        late: float | None = None
         if self.chaos is not None and method.lower() in SENDS:
             drawn = await self._chaotic(request)
-            if drawn is not None:
+            if isinstance(drawn, web.Response):
                 return drawn
-        late = self._taken(method)
+            late = drawn
+        late = self._taken(method) if late is None else late
         try:
             if late is None:
                 await self._inject(method)
@@ -356,10 +358,13 @@ class FakeBotApi:
             return int(value)
         return value
 
-    async def _chaotic(self, request: web.Request) -> web.Response | None:
-        """A random fault before the call is carried out (see tests/fakes/chaos.py)."""
+    async def _chaotic(self, request: web.Request) -> web.Response | float | None:
+        """A random fault before the call is carried out (see tests/fakes/chaos.py), or
+        for `timeout_taken` how long to hold the answer of a call carried out all the same."""
         assert self.chaos is not None
         kind = self.chaos.pick()
+        if kind == "timeout_taken":
+            return self.chaos.stall
         if kind == "429":
             return ApiError(429, "Too Many Requests: retry after 1", retry_after=1).response()
         if kind == "500":

@@ -97,7 +97,9 @@ class Faulty:
 
 
 @contextlib.asynccontextmanager
-async def faulty(workdir: Path, *, rate: float, seed: int) -> AsyncIterator[Faulty]:
+async def faulty(
+    workdir: Path, *, rate: float, seed: int, kinds: tuple[tuple[str, ...], tuple[str, ...]]
+) -> AsyncIterator[Faulty]:
     api, graph = await FakeBotApi().start(), FakeGraph()
     await graph.start()
     db = f"sqlite+aiosqlite:///{workdir / 'omnivox.db'}"
@@ -123,8 +125,8 @@ async def faulty(workdir: Path, *, rate: float, seed: int) -> AsyncIterator[Faul
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    api.chaos = Chaos(rate, TELEGRAM_FAULTS, seed=seed, stall=CLIENT_TIMEOUT + 1)
-    graph.chaos = Chaos(rate, WHATSAPP_FAULTS, seed=seed + 1, stall=CLIENT_TIMEOUT + 1)
+    api.chaos = Chaos(rate, kinds[0], seed=seed, stall=CLIENT_TIMEOUT + 1)
+    graph.chaos = Chaos(rate, kinds[1], seed=seed + 1, stall=CLIENT_TIMEOUT + 1)
     rig = Faulty(api, graph, f"http://127.0.0.1:{port}{WEBHOOK_PATH}")
     for adapter in (telegram, whatsapp):
         dispatcher.add_adapter(adapter)
@@ -148,11 +150,16 @@ async def faulty(workdir: Path, *, rate: float, seed: int) -> AsyncIterator[Faul
 
 
 async def run_faults(
-    workdir: Path, items: list[Sent], *, rate: float = 0.2, seed: int = 0, within: float = 120
+    workdir: Path, items: list[Sent], *, rate: float = 0.2, seed: int = 0, within: float = 120,
+    kinds: tuple[tuple[str, ...], tuple[str, ...]] = (TELEGRAM_FAULTS, WHATSAPP_FAULTS),
 ) -> tuple[Tally, Calls]:
-    """Send `items` (Telegram and WhatsApp chats only) with `rate` of the sends failing;
-    wait until all are answered (or `within`), then a quiet spell for duplicates."""
-    async with faulty(workdir, rate=rate, seed=seed) as rig, aiohttp.ClientSession() as http:
+    """Send `items` (Telegram and WhatsApp chats only) with `rate` of the sends failing in
+    one of `kinds` (Telegram's, WhatsApp's); wait until all are answered (or `within`),
+    then a quiet spell for duplicates."""
+    async with (
+        faulty(workdir, rate=rate, seed=seed, kinds=kinds) as rig,
+        aiohttp.ClientSession() as http,
+    ):
         for item in items:
             await rig.send(http, item)
         loop = asyncio.get_running_loop()

@@ -100,6 +100,7 @@ class Tally:
     crashes: int = 0
     seconds: float = 0.0
     per_channel: dict[str, int] = field(default_factory=dict)
+    doubled_per_channel: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -125,6 +126,8 @@ def count(sent: list[Sent], replies: dict[str, list[str]]) -> Tally:
         tally.answered += n > 0
         tally.lost += n == 0
         tally.doubled += max(0, n - 1)
+        extra = tally.doubled_per_channel
+        extra[item.chat.channel] = extra.get(item.chat.channel, 0) + max(0, n - 1)
         if n == 0:
             tally.missing.append(item.marker)
     for channel in CHANNELS:
@@ -299,9 +302,10 @@ class Rig:
         self, items: list[Sent], *, gap: float, redeliver: float = 0.0, seed: int = 0
     ) -> None:
         """Each channel's users write in turn, `gap` seconds apart on average; a share
-        `redeliver` of the deliveries is made again later (same client id / message id /
-        wamid), as clients and platforms do when unsure it arrived."""
+        `redeliver` of the messages (drawn at random) is delivered again later (same client
+        id / message id / wamid), as clients and platforms do when unsure it arrived."""
         rng = random.Random(seed)
+        again_of = set(rng.sample(range(len(items)), round(redeliver * len(items))))
         by_channel: dict[str, list[Sent]] = defaultdict(list)
         for item in items:
             by_channel[item.chat.channel].append(item)
@@ -310,7 +314,7 @@ class Rig:
             again: list[Sent] = []
             for item in queue:
                 await self.send(item)
-                if rng.random() < redeliver:
+                if item.index in again_of:
                     again.append(item)
                 if again and rng.random() < 0.5:
                     await self._again(again.pop(rng.randrange(len(again))))

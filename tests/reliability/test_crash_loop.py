@@ -37,5 +37,5 @@ async def test_redelivery_storm_gets_no_second_answer(tmp_path: Path) -> None:
         await rig.write_all(items, gap=0.05, redeliver=0.3, seed=11)
         tally = await rig.settle(items, within=60, quiet=3.0)
     print(summary(tally))
-    assert tally.redelivered >= 5
+    assert tally.redelivered == 9  # 30 % of 30
     assert (tally.lost, tally.doubled, tally.out_of_order) == (0, 0, 0), tally.missing
