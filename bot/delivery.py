@@ -67,6 +67,7 @@ class Courier:
         # per chat: replies waiting for a retry, and the later ones held behind them
         self._behind: dict[tuple[Platform, str], set[int]] = {}
         self._held: dict[tuple[Platform, str], list[int]] = {}
+        self._releasing: set[tuple[Platform, str]] = set()
 
     async def start(self) -> None:
         """Deliver what was answered but not delivered; then keep retrying what fails."""
@@ -125,14 +126,32 @@ class Courier:
             await self.deliver(reply_id)  # one after the other: they keep their order
 
     def _holds(self, chat: tuple[Platform, str], reply_id: int) -> bool:
-        """Whether `reply_id` must wait for an earlier reply of its chat; if so, held."""
-        if not any(earlier < reply_id for earlier in self._behind.get(chat, ())):
+        """Whether `reply_id` must wait for an earlier reply of its chat (one waiting for
+        its retry, or held itself); if so, it is held."""
+        earlier = (*self._behind.get(chat, ()), *self._held.get(chat, ()))
+        if not any(other < reply_id for other in earlier):
             return False
         held = self._held.setdefault(chat, [])
         if reply_id not in held:
             held.append(reply_id)
             held.sort()
         return True
+
+    async def _release(self, chat: tuple[Platform, str]) -> None:
+        """The held replies of a chat, one after the other, until one must wait again."""
+        if chat in self._releasing:
+            return
+        self._releasing.add(chat)
+        try:
+            while (held := self._held.get(chat)) and not self._behind.get(chat):
+                reply_id = held[0]
+                await self.deliver(reply_id)
+                if reply_id in held:
+                    held.remove(reply_id)
+            if not self._held.get(chat):
+                self._held.pop(chat, None)
+        finally:
+            self._releasing.discard(chat)
 
     def _gone(self, reply_id: int) -> None:
         for chat in [chat for chat, behind in self._behind.items() if reply_id in behind]:
@@ -147,8 +166,8 @@ class Courier:
         behind.discard(reply_id)
         if not behind:
             del self._behind[chat]
-            if held := self._held.pop(chat, None):
-                self.tasks.spawn(self._in_order(held))
+            if self._held.get(chat):
+                self.tasks.spawn(self._release(chat))
 
     async def deliver(
         self, reply_id: int, stored: tuple[StoredMessage, Reply] | None = None

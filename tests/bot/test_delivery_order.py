@@ -47,3 +47,23 @@ async def test_a_reply_waits_behind_an_earlier_one_being_retried(
     assert [s.text for s in channel.sent] == ["answer elsewhere", "answer one", "answer two"]
     rows = await store.history.messages(Platform.CLI, "chat-1")
     assert [r.state for r in rows] == [State.DELIVERED] * 4
+
+
+async def test_a_reply_written_while_the_held_ones_go_waits_its_turn(
+    store: SqlStore, channel: RecordingChannel, message: Make
+) -> None:
+    courier = Courier(store.outbox, store.parts, {Platform.CLI: channel}, TaskSet())
+    questions = [await store.inbox.get(await _question(store, message, f"q{n}")) for n in range(3)]
+    assert all(questions)
+    channel.failures.append(DeliveryError("Bad Gateway", retry_after=0.01))
+    for n in range(2):
+        await courier.answer(questions[n], Reply(text=f"answer {n}"), in_context=True)
+    rows = await store.history.messages(Platform.CLI, "chat-1")
+    await courier.deliver(next(r for r in rows if r.text == "answer 0").id)  # its retry
+    # the reply held behind it is on its way; a new one comes before it has gone
+    await courier.answer(questions[2], Reply(text="answer 2"), in_context=True)
+    for _ in range(100):
+        if len(channel.sent) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert [s.text for s in channel.sent] == ["answer 0", "answer 1", "answer 2"]
