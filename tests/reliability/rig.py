@@ -100,6 +100,7 @@ class Tally:
     crashes: int = 0
     seconds: float = 0.0
     per_channel: dict[str, int] = field(default_factory=dict)
+    in_flight_at_kills: list[int] = field(default_factory=list)  # taken, not yet answered
     doubled_per_channel: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
 
@@ -224,6 +225,8 @@ class Rig:
         self.child: Child | None = None
         self.http: aiohttp.ClientSession | None = None
         self.redelivered = 0
+        self.taken: list[Sent] = []  # what the platform or server took, in order
+        self.in_flight: list[int] = []  # at each kill: taken but not yet answered
 
     @property
     def base(self) -> str:
@@ -276,10 +279,12 @@ class Rig:
         chat = item.chat
         if chat.channel == "telegram":
             self.api.push(telegram_update(item))
+            self.taken.append(item)
             return
         while True:
             try:
                 if await self._post(item):
+                    self.taken.append(item)
                     return
             except (aiohttp.ClientError, TimeoutError):
                 pass  # down (being killed, starting again): the client tries again
@@ -365,6 +370,7 @@ class Rig:
         await asyncio.sleep(quiet)
         tally = count(items, await self.replies(items))
         tally.redelivered = self.redelivered
+        tally.in_flight_at_kills = self.in_flight
         if self.child is not None:
             tally.kills, tally.crashes = self.child.kills, self.child.crashes
         return tally
@@ -377,13 +383,21 @@ class Rig:
             await self.child.start()
 
 
-async def kill_loop(rig: Rig, kills: int, *, up: tuple[float, float], seed: int) -> None:
-    """SIGKILL omnivox `kills` times, each after a random time up, and start it again."""
+async def kill_loop(
+    rig: Rig, kills: int, *, up: tuple[float, float], seed: int,
+    during: asyncio.Task[None] | None = None,
+) -> None:
+    """SIGKILL omnivox after a random time up, and start it again: `kills` times, and on
+    for as long as `during` (the users writing) runs."""
     rng = random.Random(seed)
     assert rig.child is not None
-    for _ in range(kills):
+    done = 0
+    while done < kills or (during is not None and not during.done()):
+        done += 1
         await asyncio.sleep(rng.uniform(*up))
         await rig.keep_alive()
+        taken = list(dict.fromkeys(rig.taken))
+        rig.in_flight.append(count(taken, await rig.replies(taken)).lost)
         await rig.child.kill()
         await rig.child.start()
 
