@@ -63,13 +63,13 @@ def _workdir() -> Path:
 async def crash_loop(messages: int, chats: int, kills: int) -> dict[str, Any]:
     items = conversation(messages, chats, seed=2026)
     began = time.monotonic()
-    up = (0.3, 2.5)
-    # the writing takes about as long as `kills` kills (a restart is ~2-4 s); omnivox is
-    # killed on until the last message is in
+    up = (0.5, 3.0)
+    # the writing takes about as long as the kills (a restart takes 2-4 s, and the users
+    # wait meanwhile: a third of the span is left for writing)
     gap = kills * (sum(up) / 2 + 3.0) / (messages / 3) / 3
     async with Rig(_workdir(), chat_delay=0.3) as rig:
         writing = asyncio.create_task(rig.write_all(items, gap=gap, seed=2026))
-        await kill_loop(rig, kills, up=up, seed=2026, during=writing)
+        await kill_loop(rig, kills, up=up, seed=2026)
         await writing
         tally = await rig.settle(items, within=180)
     tally.seconds = round(time.monotonic() - began, 1)
@@ -145,6 +145,8 @@ def table(results: dict[str, Any]) -> str:
         if r:
             flying = r.get("in_flight_at_kills") or []
             note = (f"{r['chats']} chats, {r['redelivered']} redelivered, {r['seconds']} s")
+            if r["doubled"]:
+                note += f"; doubled by channel {r['doubled_per_channel']}"
             if flying:
                 busy = sum(n > 0 for n in flying)
                 note += (f"; {busy} of {len(flying)} kills with messages in flight "
@@ -211,7 +213,12 @@ async def main() -> int:
     RESULTS.write_text(json.dumps(kept, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {RESULTS.relative_to(REPO)}")
     clean = all(results[k]["lost"] == results[k]["doubled"] == 0
-                for k in ("crash_loop", "redelivery_storm", "platform_faults") if k in results)
+                for k in ("redelivery_storm", "platform_faults") if k in results)
+    # a kill right after Telegram or WhatsApp took a part and before it was recorded sends
+    # that part again after the restart (README, Reliability); the web chat never doubles
+    crash = results.get("crash_loop")
+    clean = clean and (not crash or (crash["lost"] == 0
+                                     and crash["doubled_per_channel"].get("web", 0) == 0))
     hidden = not results.get("secrets", {}).get("leaks")
     order = all(results[k]["out_of_order"] == 0 for k in ("crash_loop", "redelivery_storm")
                 if k in results)  # fmt: skip

@@ -89,9 +89,9 @@ class Faulty:
         for body in self.graph.attempts:
             per_reply[f"whatsapp:{(body.get('context') or {}).get('message_id')}"] += 1
         faults = Counter[str]()
-        for chaos in (self.api.chaos, self.graph.chaos):
+        for channel, chaos in (("telegram", self.api.chaos), ("whatsapp", self.graph.chaos)):
             if chaos is not None:
-                faults.update(chaos.drawn)
+                faults.update({f"{channel} {kind}": n for kind, n in chaos.drawn.items()})
         values = list(per_reply.values()) or [0]
         return Calls(statistics.fmean(values), max(values), dict(faults))
 
