@@ -17,7 +17,7 @@ MESSAGES, CHATS, KILLS = 45, 9, 4
 MAX_CONCURRENT_CHATS = 8  # as the rig sets it: the sends that can be in flight at a kill
 
 
-async def test_crash_loop_loses_doubles_and_reorders_nothing(tmp_path: Path) -> None:
+async def test_crash_loop_loses_and_reorders_nothing(tmp_path: Path) -> None:
     items = conversation(MESSAGES, CHATS, seed=7)
     async with Rig(tmp_path, chat_delay=0.3) as rig:
         writing = asyncio.create_task(rig.write_all(items, gap=0.4, seed=7))
