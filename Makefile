@@ -27,6 +27,7 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/web_roundtrip.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/talk_latency.py
+	$(BIN)/python bench/reliability.py
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check bot adapters storage tests bench

@@ -6,9 +6,11 @@ platform message a reply becomes (text parts, a voice note, a file) is recorded 
 goes out, so a retry after a partial failure sends only the missing parts. Failures
 that may pass are retried with backoff (after `retry_after` when the platform says so);
 permanent ones are recorded with their reason; a reply the channel may send only once
-the user writes again waits for that. Before a reply is sent it is claimed in the store
-for a lease, so when many workers share one database only one of them sends it; a
-worker that dies mid-send leaves a claim that runs out, and another worker resumes it.
+the user writes again waits for that. A chat's replies reach it in the order they were
+written: one that comes while an earlier reply of that chat waits for its retry is held
+and goes right after it. Before a reply is sent it is claimed in the store for a lease,
+so when many workers share one database only one of them sends it; a worker that dies
+mid-send leaves a claim that runs out, and another worker resumes it.
 """
 
 from __future__ import annotations
@@ -78,12 +80,19 @@ class Courier:
         self._retries: list[datetime] = []
         self._sweeper: asyncio.Task[None] | None = None
         self._waiting: set[tuple[Platform, str]] = set()  # chats with replies held for them
+        # per chat: replies waiting for a retry, and the later ones held behind them
+        self._behind: dict[tuple[Platform, str], set[int]] = {}
+        self._held: dict[tuple[Platform, str], list[int]] = {}
+        self._releasing: set[tuple[Platform, str]] = set()
 
     async def start(self) -> None:
         """Deliver what was answered but not delivered; then keep retrying what fails."""
         self._waiting = set(await self.outbox.waiting_chats())
+        chats: dict[tuple[Platform, str], list[int]] = {}
         for reply in await self.outbox.undelivered():
-            self.tasks.spawn(self.deliver(reply.id))
+            chats.setdefault((reply.platform, reply.chat_id), []).append(reply.id)
+        for replies in chats.values():  # each chat's in order, the chats side by side
+            self.tasks.spawn(self._in_order(replies))
         self._sweeper = asyncio.create_task(self._sweep_retries(), name="omnivox-retries")
 
     async def resume(self) -> None:
@@ -144,8 +153,55 @@ class Courier:
         self._waiting.add((platform, chat_id))
 
     async def _reopen(self, platform: Platform, chat_id: str) -> None:
-        for reply_id in await self.outbox.reopen(platform, chat_id):
+        await self._in_order(await self.outbox.reopen(platform, chat_id))
+
+    async def _in_order(self, reply_ids: list[int]) -> None:
+        for reply_id in reply_ids:
             await self.deliver(reply_id)  # one after the other: they keep their order
+
+    def _holds(self, chat: tuple[Platform, str], reply_id: int) -> bool:
+        """Whether `reply_id` must wait for an earlier reply of its chat (one waiting for
+        its retry, or held itself); if so, it is held."""
+        earlier = (*self._behind.get(chat, ()), *self._held.get(chat, ()))
+        if not any(other < reply_id for other in earlier):
+            return False
+        held = self._held.setdefault(chat, [])
+        if reply_id not in held:
+            held.append(reply_id)
+            held.sort()
+        return True
+
+    async def _release(self, chat: tuple[Platform, str]) -> None:
+        """The held replies of a chat, one after the other, until one must wait again."""
+        if chat in self._releasing:
+            return
+        self._releasing.add(chat)
+        try:
+            while (held := self._held.get(chat)) and not self._behind.get(chat):
+                reply_id = held[0]
+                await self.deliver(reply_id)
+                if reply_id in held:
+                    held.remove(reply_id)
+            if not self._held.get(chat):
+                self._held.pop(chat, None)
+        finally:
+            self._releasing.discard(chat)
+
+    def _gone(self, reply_id: int) -> None:
+        for chat in [chat for chat, behind in self._behind.items() if reply_id in behind]:
+            self._settled(chat, reply_id, retrying=False)
+
+    def _settled(self, chat: tuple[Platform, str], reply_id: int, retrying: bool) -> None:
+        """Note whether the chat's reply waits for a retry; once none does, the held go."""
+        behind = self._behind.setdefault(chat, set())
+        if retrying:
+            behind.add(reply_id)
+            return
+        behind.discard(reply_id)
+        if not behind:
+            del self._behind[chat]
+            if self._held.get(chat):
+                self.tasks.spawn(self._release(chat))
 
     async def deliver(
         self, reply_id: int, stored: tuple[StoredMessage, Reply] | None = None
@@ -159,11 +215,12 @@ class Courier:
         try:
             loaded = stored or await self.outbox.load_reply(reply_id)
             if loaded is None or loaded[0].state is not State.ANSWERED:
+                self._gone(reply_id)  # deleted (forgotten) or settled elsewhere
                 return
             row, reply = loaded
             closing = reply.event is ReplyEvent.HISTORY_DELETED
             adapter = self.adapters.get(row.platform)
-            if adapter is None:
+            if adapter is None or self._holds((row.platform, row.chat_id), reply_id):
                 return
             if not await self.outbox.claim(reply_id, self.owner, self.lease):
                 log.debug("reply %s is being sent by another process", reply_id)
@@ -181,6 +238,8 @@ class Courier:
         finally:
             self.delivering.discard(reply_id)
             self.tasks.settled.set()
+        if row is not None and settled is not None:
+            self._settled((row.platform, row.chat_id), reply_id, settled is State.ANSWERED)
         if closing and row is not None and settled in (
             State.DELIVERED, State.FAILED, State.WAITING
         ):

@@ -62,7 +62,10 @@ async def read_form(request: web.Request, uploads: UploadStore, *, max_text: int
         cid = body.get("client_message_id")
         form.client_message_id = cid if isinstance(cid, str) else None
     else:
-        fields = await request.post()
+        try:
+            fields = await request.post()
+        except UnicodeDecodeError:  # a urlencoded body that is not UTF-8
+            raise BadInput("The form is not valid UTF-8 text.") from None
         text = fields.get("text")
         form.text = text if isinstance(text, str) else None
         cid = fields.get("client_message_id")

@@ -132,6 +132,8 @@ class WhatsAppAdapter(BaseAdapter):
             delivery = parse_webhook(parsed)
         except (ValueError, NotAWebhook) as exc:
             return web.Response(status=400, text=f"not a webhook body: {exc}")
+        except RecursionError:  # JSON nested deeper than Python reads
+            return web.Response(status=400, text="not a webhook body: nested too deep")
         if self._calls is not None:
             self._calls.handle(parse_calls(parsed))
         try:

@@ -50,8 +50,8 @@ def parse_calls(body: Any) -> list[CallEvent]:
             value = change.get("value")
             if change.get("field") != "calls" or not isinstance(value, dict):
                 continue
-            names = {c.get("wa_id"): (c.get("profile") or {}).get("name")
-                     for c in _dicts(value.get("contacts"))}  # fmt: skip
+            names = {c["wa_id"]: _profile_name(c) for c in _dicts(value.get("contacts"))
+                     if isinstance(c.get("wa_id"), str)}  # fmt: skip
             for raw in _dicts(value.get("calls")):
                 event = _event(raw, names)
                 if event is not None:
@@ -74,6 +74,12 @@ def _event(raw: Mapping[str, Any], names: Mapping[Any, Any]) -> CallEvent | None
                      name=name if isinstance(name, str) else None,
                      sdp=sdp if isinstance(sdp, str) else None,
                      status=raw.get("status") if isinstance(raw.get("status"), str) else None)
+
+
+def _profile_name(contact: Mapping[str, Any]) -> str | None:
+    profile = contact.get("profile")
+    name = profile.get("name") if isinstance(profile, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _dicts(items: Any) -> list[Mapping[str, Any]]:

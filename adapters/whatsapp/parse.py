@@ -78,7 +78,7 @@ def parse_webhook(body: Any) -> Delivery:
                 continue
             item = parse_message(raw, names)
             if item is None:
-                skipped += raw.get("type") not in _IGNORED_TYPES
+                skipped += _type(raw) not in _IGNORED_TYPES
             elif isinstance(item, Feedback):
                 feedback.append(item)
             else:
@@ -95,6 +95,17 @@ def parse_webhook(body: Any) -> Delivery:
         feedback=tuple(feedback),
         skipped=skipped,
     )
+
+
+def _type(raw: Mapping[str, Any]) -> str | None:
+    """The message's type; anything but a string (a list, an object) names no type."""
+    mtype = raw.get("type")
+    return mtype if isinstance(mtype, str) else None
+
+
+def _text(value: Any) -> str | None:
+    """A field that holds text (a caption, a quoted id), or None when it holds anything else."""
+    return value if isinstance(value, str) else None
 
 
 def _storable(raw: Mapping[str, Any]) -> bool:
@@ -139,7 +150,7 @@ def parse_message(
     """One entry of `messages`; None when it is unusable or not addressed to us."""
     wamid = raw.get("id")
     sender = raw.get("from") or raw.get("from_user_id")
-    mtype = raw.get("type")
+    mtype = _type(raw)
     if not (isinstance(wamid, str) and wamid and isinstance(sender, str) and sender):
         return None
     if mtype in _IGNORED_TYPES:
@@ -152,7 +163,7 @@ def parse_message(
         "user_id": sender,
         "user_name": names.get(sender) or names.get(str(raw.get("from_user_id"))),
         "timestamp": epoch_to_utc(raw.get("timestamp")),
-        "reply_to_id": context.get("id") if isinstance(context, dict) else None,
+        "reply_to_id": _text(context.get("id")) if isinstance(context, dict) else None,
         "raw": raw,
     }
     if raw.get("errors"):
@@ -173,7 +184,8 @@ def _content(raw: Mapping[str, Any], mtype: Any) -> dict[str, Any]:
         kind = ContentKind.VOICE if body.get("voice") else ContentKind.AUDIO
         return {"kind": kind, "media": _media(body)}
     if mtype == "image" and body.get("id"):
-        return {"kind": ContentKind.PHOTO, "text": body.get("caption"), "media": _media(body)}
+        return {"kind": ContentKind.PHOTO, "text": _text(body.get("caption")),
+                "media": _media(body)}  # fmt: skip
     if mtype == "document" and body.get("id"):
         return _document(body)
     if mtype == "interactive":
@@ -186,10 +198,11 @@ def _content(raw: Mapping[str, Any], mtype: Any) -> dict[str, Any]:
 def _document(body: Mapping[str, Any]) -> dict[str, Any]:
     """An image or audio sent "as a file" is treated as a photo or audio."""
     mime = str(body.get("mime_type") or "").lower()
+    caption = _text(body.get("caption"))
     if mime.startswith("image/"):
-        return {"kind": ContentKind.PHOTO, "text": body.get("caption"), "media": _media(body)}
+        return {"kind": ContentKind.PHOTO, "text": caption, "media": _media(body)}
     if mime.startswith("audio/"):
-        return {"kind": ContentKind.AUDIO, "text": body.get("caption"), "media": _media(body)}
+        return {"kind": ContentKind.AUDIO, "text": caption, "media": _media(body)}
     return {"kind": ContentKind.UNSUPPORTED, "unsupported_type": "document"}
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from tests.fakes.chaos import Chaos, reset
+
 KINDS = ("messages", "read", "upload", "media_info", "media_download", "calls")
 SEND_TYPES = ("text", "audio", "document", "image", "interactive", "template")
 
@@ -75,6 +77,7 @@ class FakeGraph:
     reads: list[dict[str, Any]] = field(default_factory=list)
     uploads: dict[str, Upload] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
+    attempts: list[dict[str, Any]] = field(default_factory=list)  # every send, failed or not
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     media: dict[str, tuple[bytes, str, int | None]] = field(default_factory=dict)
     call_actions: list[dict[str, Any]] = field(default_factory=list)  # POST /calls bodies
@@ -84,6 +87,7 @@ class FakeGraph:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.chaos: Chaos | None = None  # random faults on a share of sends
 
     # test controls
 
@@ -192,6 +196,9 @@ class FakeGraph:
         problem = check_send(body, self.uploads)
         if problem:
             return self._bad(problem)
+        self.attempts.append(body)
+        if self.chaos is not None and (drawn := await self._chaotic(request, body)) is not None:
+            return drawn
         stalled = self._stalled()
         if stalled is not None:
             if stalled.take:
@@ -228,6 +235,26 @@ class FakeGraph:
             return fault
         self.call_actions.append(body)
         return web.json_response({"messaging_product": "whatsapp", "success": True})
+
+    async def _chaotic(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
+        """A random fault on a send (see tests/fakes/chaos.py); `timeout_taken` delivers
+        the message all the same, as when Meta took it and the answer was lost."""
+        assert self.chaos is not None
+        kind = self.chaos.pick()
+        self.calls["messages"] += kind is not None
+        if kind == "130429":
+            status, message, extra = ERRORS[130429]
+            return _error(status, 130429, message, **extra)
+        if kind == "500":
+            return web.Response(status=500, text="Internal Server Error")
+        if kind in ("timeout", "timeout_taken"):
+            if kind == "timeout_taken":
+                self.sent.append({**body, "_wamid": f"wamid.FAKE{next(self._ids):06d}"})
+            await asyncio.sleep(self.chaos.stall)
+            return web.Response(status=504, text="Gateway Timeout")
+        if kind == "reset":
+            return reset(request)
+        return None
 
     async def _read(self, body: dict[str, Any]) -> web.Response:
         if not isinstance(body.get("message_id"), str) or not body["message_id"]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
+from tests.fakes.chaos import Chaos, reset
 from tests.support.corpus import TESTDATA
 
 SPEC_PATH = TESTDATA / "telegram" / "api.json"
@@ -36,6 +37,8 @@ _INTEGERS = {"chat_id", "duration", "message_id", "offset", "limit", "timeout", 
              "draft_id"}
 _STRUCTURED = {"reply_parameters", "reply_markup", "commands", "entities", "caption_entities",
                "link_preview_options", "allowed_updates", "scope"}  # fmt: skip
+# The calls that put a message in front of the user: the ones random faults hit.
+SENDS = frozenset({"sendmessage", "sendvoice", "senddocument", "sendaudio"})
 _HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
               "a", "code", "pre", "blockquote", "tg-emoji", "tg-time"}  # fmt: skip
 
@@ -175,6 +178,7 @@ class FakeBotApi:
         self.drafts: list[Draft] = []  # every draft shown, in order
         self.showing: dict[int, Draft] = {}  # chat id -> the draft on screen now
         self.faults: dict[str, list[Fault]] = {}
+        self.chaos: Chaos | None = None  # random faults on a share of SENDS
         self.port = 0
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(5000)
@@ -290,7 +294,13 @@ class FakeBotApi:
         call = Call(method, params, files)
         self.calls.append(call)
         await self._notify(self._new_call)
-        late = self._taken(method)
+        late: float | None = None
+        if self.chaos is not None and method.lower() in SENDS:
+            drawn = await self._chaotic(request)
+            if isinstance(drawn, web.Response):
+                return drawn
+            late = drawn
+        late = self._taken(method) if late is None else late
         try:
             if late is None:
                 await self._inject(method)
@@ -347,6 +357,24 @@ class FakeBotApi:
         ):
             return int(value)
         return value
+
+    async def _chaotic(self, request: web.Request) -> web.Response | float | None:
+        """A random fault before the call is carried out (see tests/fakes/chaos.py), or
+        for `timeout_taken` how long to hold the answer of a call carried out all the same."""
+        assert self.chaos is not None
+        kind = self.chaos.pick()
+        if kind == "timeout_taken":
+            return self.chaos.stall
+        if kind == "429":
+            return ApiError(429, "Too Many Requests: retry after 1", retry_after=1).response()
+        if kind == "500":
+            return ApiError(500, "Internal Server Error").response()
+        if kind == "timeout":  # answered only after the client gave up; nothing was done
+            await asyncio.sleep(self.chaos.stall)
+            return ApiError(502, "Bad Gateway").response()
+        if kind == "reset":
+            return reset(request)
+        return None
 
     def _taken(self, method: str) -> float | None:
         """The delay of a fault that lets the call through and answers late, if one is next."""
