@@ -13,10 +13,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from aiohttp import web
 
@@ -26,18 +25,20 @@ from adapters.whatsapp import outgoing, signature
 from adapters.whatsapp.calls import CallDesk, parse_calls
 from adapters.whatsapp.errors import (
     RE_ENGAGEMENT,
-    WINDOW_CLOSED,
     GraphAPIError,
     Severity,
     TokenAlarm,
     to_delivery_error,
 )
 from adapters.whatsapp.graph import GraphClient, RetryPolicy
+from adapters.whatsapp.media_in import fetch_media
 from adapters.whatsapp.once import UNCLEAR_WAIT, OnceSender
 from adapters.whatsapp.parse import Delivery, NotAWebhook, parse_webhook
 from adapters.whatsapp.progress import WhatsAppProgress
+from adapters.whatsapp.typing import TypingDots
+from adapters.whatsapp.window import ReplyWindow
 from bot.config import LimitSettings, WhatsAppSettings
-from bot.errors import AdapterError, DeliveryError, MediaTooLarge, UnreadableMedia
+from bot.errors import DeliveryError
 from bot.models import Activity, Attachment, Choice, IncomingMessage, MediaRef, Platform, VoiceAudio
 from bot.parts import UNRECORDED
 from bot.ports.channels import WAITS_FOR_USER, LastSeen, MessageSink, PartLog
@@ -45,15 +46,11 @@ from bot.ports.channels import WAITS_FOR_USER, LastSeen, MessageSink, PartLog
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
-WINDOW = timedelta(hours=24)
 # WhatsApp shows a play button (and auto-downloads) only up to this size.
 VOICE_LIMIT = 512 * 1024
 VOICE_TOO_LONG_NOTE = "\n\n(The spoken version was too long for a WhatsApp voice note.)"
-# The typing indicator lasts 25 s or until we answer; refresh it no more often than this.
-TYPING_REFRESH = 20.0
 _REMEMBERED_CHATS = 10_000
 SEND_TIMEOUT = 30.0  # seconds a Graph call may take
-TEMPLATE_PART = -1  # numbered before the reply's own parts
 
 
 class WhatsAppAdapter(BaseAdapter):
@@ -73,10 +70,7 @@ class WhatsAppAdapter(BaseAdapter):
         greet_calls: bool = True,
     ) -> None:
         self._limits = limits
-        self._template = settings.reply_template.strip()
-        self._template_language = settings.reply_template_language.strip() or "en"
         self._sink = sink
-        self._seen = seen
         self._secret = settings.app_secret.get_secret_value().encode()
         self._verify_token = settings.verify_token.get_secret_value()
         self._graph = GraphClient(
@@ -91,7 +85,9 @@ class WhatsAppAdapter(BaseAdapter):
         self._calls = CallDesk(self._graph, calls, greet=greet_calls) if calls else None
         self._alarm = TokenAlarm()
         self._last_wamid: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
-        self._typing: dict[str, tuple[str, float]] = {}
+        self._dots = TypingDots(self._graph, self._alarm)
+        self._window = ReplyWindow(seen, self._send, settings.reply_template.strip(),
+                                   settings.reply_template_language.strip() or "en")  # fmt: skip
 
     # lifecycle and routes
 
@@ -171,7 +167,7 @@ class WhatsAppAdapter(BaseAdapter):
         self._last_wamid.move_to_end(message.chat_id)
         while len(self._last_wamid) > _REMEMBERED_CHATS:
             gone, _ = self._last_wamid.popitem(last=False)
-            self._typing.pop(gone, None)
+            self._dots.forget(gone)
 
     # sending
 
@@ -300,76 +296,17 @@ class WhatsAppAdapter(BaseAdapter):
         return to_delivery_error(exc)
 
     async def _check_window(self, chat_id: str, parts: PartLog) -> None:
-        """Free-form messages only within 24 hours of the user's last one; outside it
-        the reply waits for them to write (after the reply template, when one is set)."""
-        stored = await self._seen.last_incoming_at(Platform.WHATSAPP, chat_id)
-        if stored is not None and stored.tzinfo is None:
-            stored = stored.replace(tzinfo=UTC)
         seen = self._last_wamid.get(chat_id)
-        moments = [m for m in (stored, seen[1] if seen else None) if m is not None]
-        if moments and datetime.now(UTC) - max(moments) <= WINDOW:
-            return
-        await self._announce(chat_id, parts)
-        raise DeliveryError(WINDOW_CLOSED, waits_for_user=True)
-
-    async def _announce(self, chat_id: str, parts: PartLog) -> None:
-        """The approved template that tells the user an answer waits (once per reply)."""
-        if not self._template or parts.sent(TEMPLATE_PART) is not None:
-            return
-        payload = outgoing.template(chat_id, self._template, self._template_language)
-        try:
-            await self._send(payload, parts, TEMPLATE_PART)
-        except DeliveryError as failure:
-            log.warning("the reply template %r was not sent: %s", self._template, failure.reason)
+        await self._window.check(chat_id, seen[1] if seen else None, parts)
 
     # media and activity
 
     async def download(self, media: MediaRef) -> bytes:
-        """Media bytes by id, refused early when WhatsApp says it is too large."""
-        limit, limit_mb = self._limits.max_media_bytes, self._limits.max_media_mb
-        if media.size and media.size > limit:
-            raise MediaTooLarge(limit_mb, media.size)
-        try:
-            info = await self._graph.media_info(media.file_id)
-            if info.file_size and info.file_size > limit:
-                raise MediaTooLarge(limit_mb, info.file_size)
-            _check_type(media.mime_type, info.mime_type)
-            data = await self._graph.download(info.url, max_bytes=limit, limit_mb=limit_mb)
-        except GraphAPIError as exc:
-            if exc.severity is Severity.AUTH:
-                self._alarm.report(exc)
-            if exc.severity in (Severity.AUTH, Severity.TRANSIENT):
-                raise AdapterError(f"WhatsApp media download failed: {exc}") from exc
-            raise UnreadableMedia(
-                "I could not fetch that file from WhatsApp. Please send it again.", str(exc)
-            ) from exc
-        if not data:
-            raise UnreadableMedia("That file is empty.", f"empty media {media.file_id}")
-        return data
+        return await fetch_media(self._graph, self._limits, self._alarm, media)
 
     async def show_activity(self, chat_id: str, activity: Activity) -> None:
         """Mark the user's last message read and show the typing dots (WhatsApp has
-        one indicator for text and voice). Failures only cost the dots."""
+        one indicator for text and voice)."""
         seen = self._last_wamid.get(chat_id)
-        if seen is None:
-            return
-        wamid = seen[0]
-        now = time.monotonic()
-        previous = self._typing.get(chat_id)
-        if previous and previous[0] == wamid and now - previous[1] < TYPING_REFRESH:
-            return
-        self._typing[chat_id] = (wamid, now)
-        try:
-            await self._graph.mark_read(wamid, typing=True)
-        except GraphAPIError as exc:
-            if exc.severity is Severity.AUTH:
-                self._alarm.report(exc)
-            log.debug("typing indicator failed for %s: %s", chat_id, exc)
-
-
-def _check_type(expected: str | None, actual: str | None) -> None:
-    """The bytes must be of the family the message announced (image, audio...)."""
-    if expected and actual and expected.split("/")[0] != actual.split("/")[0]:
-        raise UnreadableMedia(
-            "That file is not what it claims to be.", f"announced {expected}, served {actual}"
-        )
+        if seen is not None:
+            await self._dots.show(chat_id, seen[0])

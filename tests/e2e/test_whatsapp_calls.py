@@ -198,3 +198,11 @@ def test_call_events_are_parsed_and_malformed_ones_skipped() -> None:
         ("wacid.X", "connect", USER, USER_NAME)]
     assert events[0].sdp is not None and events[0].sdp.startswith("v=0")
     assert parse_calls(terminate("wacid.X"))[0].status == "COMPLETED"
+
+
+def test_odd_contact_shapes_do_not_stop_a_call() -> None:
+    body = connect("wacid.Z", "v=0\r\n")
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"] = [{"wa_id": USER, "profile": "not an object"}, {"wa_id": ["x"]}, 7]
+    events = parse_calls(body)
+    assert [(e.call_id, e.caller, e.name) for e in events] == [("wacid.Z", USER, None)]
