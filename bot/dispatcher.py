@@ -90,6 +90,9 @@ class Dispatcher:
         if not work:
             return
         if self.queue is None:  # with a queue, what is unfinished is still in it
+            # all in one: replies a killed run of this process had claimed go at once
+            if released := await self.store.outbox.release_claims():
+                log.info("%d reply claim(s) of a previous run released", released)
             for message in await self.store.inbox.unanswered():
                 self._enqueue(message.chat_key, message.id)
         await self.courier.start()

@@ -65,6 +65,12 @@ class DeliveryParts:
         self._known[part] = SentPart(platform_id=settled, unclear_since=since)
         return settled
 
+    async def not_sent(self, index: int) -> None:
+        part = self._first + index
+        if part in self._known and self._known[part].platform_id is None:
+            await self._store.drop(self._reply_id, part)
+            del self._known[part]
+
     def within(self, first: int) -> DeliveryParts:
         return DeliveryParts(self._store, self._reply_id, self._known, self._first + first)
 
@@ -85,6 +91,9 @@ class Unrecorded:
         return None
 
     async def unclear(self, index: int) -> str | None:
+        return None
+
+    async def not_sent(self, index: int) -> None:
         return None
 
     def within(self, first: int) -> Unrecorded:

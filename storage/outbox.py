@@ -152,6 +152,14 @@ class SqlOutbox:
             )
         return bool(taken.rowcount)
 
+    async def release_claims(self) -> int:
+        async with self._db.write() as conn:
+            released = await conn.execute(
+                update(messages).where(messages.c.claimed_by.is_not(None))
+                .values(claimed_by=None, claimed_until=None)
+            )  # fmt: skip
+        return int(released.rowcount or 0)
+
     async def mark_delivered(self, message_id: int, platform_ids: list[str]) -> None:
         async with self._db.write() as conn:
             row = (await conn.execute(_REPLY_OF, {"p_id": message_id})).first()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from bot.ports.store import Direction, SentPart
 from storage.database import Database
@@ -36,7 +36,9 @@ class SqlParts:
         }  # fmt: skip
 
     async def record(self, message_id: int, part: int, platform_id: str | None) -> str | None:
-        async with self._db.write() as conn:
+        # urgent: the shorter the time between a platform taking a part and its record,
+        # the smaller the window in which a crash makes a restart send it again
+        async with self._db.write(urgent=True) as conn:
             found = (await conn.execute(_PART, {"p_id": message_id, "p_part": part})).first()
             if found is not None and found.status != UNCLEAR:
                 return str(found.platform_message_id)  # settled already (by a report)
@@ -56,6 +58,13 @@ class SqlParts:
                 await conn.execute(_INSERT_DELIVERY, {**values, "message_id": message_id,
                                                       "platform": platform, "part": part})
             return platform_id
+
+    async def drop(self, message_id: int, part: int) -> None:
+        async with self._db.write(urgent=True) as conn:
+            await conn.execute(delete(deliveries).where(
+                deliveries.c.message_id == message_id, deliveries.c.part == part,
+                deliveries.c.status == UNCLEAR,
+            ))  # fmt: skip
 
     async def report(
         self, message_id: int, part: int, platform_id: str, status: str

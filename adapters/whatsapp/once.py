@@ -1,6 +1,8 @@
 """Each part of a reply sent once: skipped when on record, tagged, recorded when Meta answers.
 
-A send whose request went out but got no answer (a timeout, a reset) may or may not
+Each part is on record as unclear before its request goes out, so that a process killed
+after Meta took it, before the answer was recorded, does not send it again after a
+restart. A send whose request went out but got no answer (a timeout, a reset) may or may not
 have reached the user. It is not sent again at once: the part is recorded as unclear and
 the delivery is retried after `unclear_wait`. Meta's status report for the message
 carries the tag we sent with it (`biz_opaque_callback_data`); when it comes, the part is
@@ -36,6 +38,11 @@ class OnceSender:
         if (sent := parts.sent(index)) is not None:
             return sent
         await self.settled_or_due(parts, index)
+        # On record as unclear before it goes: if this process dies after Meta took the
+        # part and before its answer is recorded, the restarted one waits for Meta's
+        # report (it carries the tag) instead of sending the part again.
+        if (settled := await parts.unclear(index)) is not None:
+            return settled
         try:
             wamid = await self._graph.send_message(
                 {**payload, "biz_opaque_callback_data": parts.tag(index)}
@@ -43,6 +50,7 @@ class OnceSender:
         except GraphAPIError as exc:
             if exc.error.unclear:
                 return await self._unclear(parts, index, exc)
+            await parts.not_sent(index)
             raise
         await parts.record(index, wamid)
         return wamid

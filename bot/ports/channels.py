@@ -51,6 +51,11 @@ class PartLog(Protocol):
         a report has already settled it."""
         ...
 
+    async def not_sent(self, index: int) -> None:
+        """The platform refused that part (a clear answer): it was not sent, whatever
+        was on record of an unclear send."""
+        ...
+
     def within(self, first: int) -> PartLog: ...
 
 

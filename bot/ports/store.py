@@ -122,6 +122,11 @@ class Outbox(Protocol):
         failed or waiting lets the claim go."""
         ...
 
+    async def release_claims(self) -> int:
+        """Let every claim go (the process starting is the only one, so whoever held them
+        is dead); returns how many there were."""
+        ...
+
     async def mark_delivered(self, message_id: int, platform_ids: list[str]) -> None: ...
 
     async def mark_delivery_failed(
@@ -174,6 +179,10 @@ class Parts(Protocol):
     ) -> bool:
         """A platform's report names a part of ours (by the tag sent with it): settle it.
         True when that made a part known that was unclear or not on record."""
+        ...
+
+    async def drop(self, message_id: int, part: int) -> None:
+        """Part `part` was not sent after all: an unclear record of it goes."""
         ...
 
 

@@ -39,6 +39,7 @@ from tests.support.whatsapp_bodies import (
     signed,
     wa_body,
     wa_message,
+    wa_status,
     wa_value,
 )
 
@@ -224,6 +225,7 @@ class Rig:
         self.extra_env = env
         self.child: Child | None = None
         self.http: aiohttp.ClientSession | None = None
+        self._reports: asyncio.Task[None] | None = None  # Meta's status reports
         self.redelivered = 0
         self.taken: list[Sent] = []  # what the platform or server took, in order
         self.in_flight: list[int] = []  # at each kill: taken but not yet answered
@@ -262,15 +264,40 @@ class Rig:
         self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
         self.child = Child(self.env(), self.workdir / "omnivox.log")
         await self.child.start()
+        self._reports = asyncio.create_task(self._report_sends())
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        if self._reports is not None:
+            self._reports.cancel()
         if self.child is not None:
             await self.child.stop()
         if self.http is not None:
             await self.http.close()
         await self.api.stop()
         await self.graph.stop()
+
+    async def _report_sends(self) -> None:
+        """Meta's "sent" report for each message the fake Graph API took, echoing the
+        callback data it was sent with, as Meta does (tried again while omnivox is down)."""
+        assert self.http is not None
+        reported = 0
+        while True:
+            while reported < len(self.graph.sent):
+                sent = self.graph.sent[reported]
+                item = wa_status(sent["_wamid"], "sent", recipient=sent["to"],
+                                 callback=sent.get("biz_opaque_callback_data"))  # fmt: skip
+                raw, headers = signed(wa_body(wa_value(statuses=[item])))
+                try:
+                    async with self.http.post(self.base + WEBHOOK_PATH, data=raw,
+                                              headers=headers) as response:  # fmt: skip
+                        if response.status == 200:
+                            reported += 1
+                            continue
+                except (aiohttp.ClientError, TimeoutError):
+                    pass  # down (being killed, starting again): Meta tries again
+                await asyncio.sleep(RETRY_PAUSE)
+            await asyncio.sleep(0.05)
 
     # the users ------------------------------------------------------------------------
 

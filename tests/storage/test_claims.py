@@ -69,3 +69,12 @@ async def test_working_tells_whether_an_older_message_is_being_answered(
     await store.inbox.set_state(first.id, State.WORKING)
     assert await store.inbox.working(Platform.CLI, "chat-1", stop.id)
     assert not await store.inbox.working(Platform.CLI, "chat-1", first.id)
+
+
+async def test_a_sole_process_starting_releases_the_claims_of_its_dead_run(
+    store: SqlStore, message: Make
+) -> None:
+    reply_id = await _reply(store, message)
+    assert await store.outbox.claim(reply_id, "killed-run", 120)
+    assert await store.outbox.release_claims() == 1
+    assert await store.outbox.claim(reply_id, "this-run", 120)

@@ -199,3 +199,26 @@ async def test_a_long_reply_resent_sends_only_its_missing_part(
     assert [m["biz_opaque_callback_data"].rsplit(":", 1)[1] for m in parts] == ["0", "1"]
     row = await store.inbox.get(reply_id)
     assert row is not None and row.state is State.DELIVERED
+
+
+async def test_a_send_taken_as_the_process_died_is_not_sent_again_after_the_restart(
+    graph: FakeGraph, store: SqlStore, db_url: str
+) -> None:
+    settings = settings_for(graph, db_url)
+    async with wired(graph, store, settings) as app:
+        graph.stall_sends(TIMEOUT * 3, take=True)  # Meta takes it; its answer never comes
+        await app.write("wamid.K1", "asked before the crash")
+        await graph.wait_for(lambda g: bool(sent_texts(g, "asked before the crash")))
+    # the process is gone in the middle of the send (nothing after it ran)
+    second = SqlStore.from_url(db_url)
+    try:
+        async with wired(graph, second, settings) as app:
+            await asyncio.sleep(0.3)  # the restarted process resumes the reply
+            [taken] = sent_texts(graph, "asked before the crash")
+            await app.report(taken)  # Meta's report on the send, carrying our tag
+            await asyncio.sleep(UNCLEAR_WAIT + 1.5)  # past the wait and a retry sweep
+            await app.dispatcher.idle()
+    finally:
+        await second.close()
+    assert len(sent_texts(graph, "asked before the crash")) == 1
+    assert [state for _, state in await replies(store)] == [State.DELIVERED]
