@@ -115,7 +115,7 @@ class Answerer:
     ) -> tuple[Reply | None, ReplyStream | None, bool]:
         """Understand, keep what was understood, and generate: (reply, the stream it was
         shown in, whether the model wrote it); the reply is None when cancelled."""
-        understood = await self.pipeline.understand(message, adapter)
+        understood = await self.pipeline.understand(message, adapter, user)
         await self.store.inbox.record_understanding(
             message.id, transcript=understood.transcript, caption=understood.caption,
             language=understood.language,

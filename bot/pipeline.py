@@ -118,29 +118,34 @@ class Pipeline:
         self.texts = TextLanguages()
         self.voices = ReplyVoice(engines.synthesizer)
 
-    async def understand(self, message: StoredMessage, adapter: Adapter) -> Understood:
-        """Turn the message into words, or say why it cannot be answered."""
+    async def understand(
+        self, message: StoredMessage, adapter: Adapter, user: UserSettings | None = None
+    ) -> Understood:
+        """Turn the message into words, or say why it cannot be answered. `user` is the
+        sender's settings when the caller has already read them."""
         try:
             if message.kind is ContentKind.UNSUPPORTED:
                 return Understood(problem=UNSUPPORTED)
             if message.kind is ContentKind.TEXT:
-                return await self._read(message)
+                return await self._read(message, user)
             with timed("download"):
                 data = await adapter.download(message.media) if message.media else b""
             if message.kind is ContentKind.PHOTO:
                 with timed("describe"):
                     return await self._look(data)
             with timed("transcribe"):
-                return await self._listen(data, message, adapter)
+                return await self._listen(data, message, adapter, user)
         except BadInput as problem:
             return Understood(problem=problem.user_message)
 
-    async def _user(self, message: StoredMessage) -> UserSettings:
+    async def _user(self, message: StoredMessage, known: UserSettings | None) -> UserSettings:
+        if known is not None:
+            return known
         if self.users is None:
             return UserSettings()
         return await self.users.settings(message.platform, message.user_id)
 
-    async def _read(self, message: StoredMessage) -> Understood:
+    async def _read(self, message: StoredMessage, user: UserSettings | None) -> Understood:
         text = (message.text or "").strip()
         limit = self.limits.max_text_chars
         if not text:
@@ -152,17 +157,19 @@ class Pipeline:
             )
         language = await self.texts.detect(text)
         if language is None:
-            language, _ = stored_language((await self._user(message)).language)
+            language, _ = stored_language((await self._user(message, user)).language)
         return Understood(language=language)
 
-    async def _listen(self, data: bytes, message: StoredMessage, adapter: Adapter) -> Understood:
+    async def _listen(
+        self, data: bytes, message: StoredMessage, adapter: Adapter, user: UserSettings | None
+    ) -> Understood:
         if not data:
             raise UnreadableMedia("That audio file is empty.")
         limit_s = self.limits.max_audio_minutes * 60
         length = await asyncio.to_thread(probe_duration, data)
         if length is not None and length > limit_s:
             return Understood(problem=_too_long(length, limit_s))
-        pinned, firm = stored_language((await self._user(message)).language)
+        pinned, firm = stored_language((await self._user(message, user)).language)
         if length is not None and length > LONG_AUDIO_S:
             heard = await self._hear_long(data, length, pinned, firm, message, adapter)
         else:

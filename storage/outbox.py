@@ -20,10 +20,13 @@ from storage.mapping import (
 )
 from storage.schema import blobs, deliveries, messages, users, utcnow
 
-_ANSWERED_IN = select(
-    messages.c.conversation_id, messages.c.platform, messages.c.chat_id,
-    messages.c.platform_message_id, messages.c.user_id,
-).where(messages.c.id == bindparam("p_id"))  # fmt: skip
+_ANSWERED_IN = (
+    select(messages.c.conversation_id, messages.c.platform, messages.c.chat_id,
+           messages.c.platform_message_id, messages.c.user_id,
+           users.c.notified_at.is_not(None).label("notified"))
+    .select_from(messages.outerjoin(users, users.c.id == messages.c.user_id))
+    .where(messages.c.id == bindparam("p_id"))
+)  # fmt: skip
 _NOTIFY = (
     update(users)
     .where(users.c.id == bindparam("p_user"), users.c.notified_at.is_(None))
@@ -89,8 +92,10 @@ class SqlOutbox:
             if incoming is None:
                 raise LookupError(f"message {answer_to} is gone")
             text = reply.text
-            # the author is marked as told even when the reply carries the words already
-            if notice and await _first_notice(conn, incoming.user_id) and notice not in text:
+            # the author is marked as told even when the reply carries the words already;
+            # one told before needs no second look
+            due = bool(notice) and not incoming.notified
+            if due and await _first_notice(conn, incoming.user_id) and str(notice) not in text:
                 text = f"{text}\n\n{notice}"
             inserted = await conn.execute(
                 _INSERT,
