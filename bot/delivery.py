@@ -29,15 +29,15 @@ from bot.errors import DeliveryError
 from bot.metrics import timed
 from bot.models import Platform, Reply, ReplyEvent
 from bot.parts import UNRECORDED, DeliveryParts
-from bot.ports.channels import Adapter, PartLog, ReplyStream
+from bot.ports.channels import Adapter, ReplyStream
 from bot.ports.store import Direction, Outbox, Parts, State, StoredMessage
+from bot.sending import send_reply
 from bot.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
 RETRY_SWEEP_EVERY = 2.0
 MAX_BACKOFF = 300.0
-ATTACHMENT_PARTS = 1000  # a reply's file is numbered apart from its text and voice parts
 DELIVERY_LEASE = 120.0  # seconds a claim to send a reply holds
 RECLAIM_PAUSE = 0.5  # between tries at a reply another process holds
 
@@ -227,7 +227,8 @@ class Courier:
                 return
             with timed("deliver"):
                 parts = await DeliveryParts.load(self.parts, reply_id)
-                ids = await _send(adapter, row, reply, self._streams.pop(reply_id, None), parts)
+                ids = await send_reply(adapter, row, reply, self._streams.pop(reply_id, None),
+                                      parts)  # fmt: skip
                 await self.outbox.mark_delivered(reply_id, ids)
             settled = State.DELIVERED
         except DeliveryError as failure:
@@ -317,36 +318,3 @@ def just_stored(message: StoredMessage, reply_id: int) -> StoredMessage:
         answer_to=message.id, reply_to_platform_id=message.platform_message_id,
     )  # fmt: skip
 
-
-async def _send(
-    adapter: Adapter,
-    row: StoredMessage,
-    reply: Reply,
-    stream: ReplyStream | None,
-    parts: PartLog,
-) -> list[str]:
-    """The reply's parts through the channel: the voice note or the (streamed) text, then
-    any attachment. Returns the platform ids of everything sent."""
-    chat, quoting = row.chat_id, row.reply_to_platform_id
-    feedback_for = row.id if reply.feedback else None
-    ids: list[str] = []
-    if reply.voice is not None:
-        ids += await adapter.send_voice(
-            chat, reply.voice, text=reply.text, reply_to_id=quoting, feedback_for=feedback_for,
-            parts=parts,
-        )  # fmt: skip
-    elif stream is not None and parts.sent(0) is None:
-        shown = await stream.finish(reply.text)
-        for index, platform_id in enumerate(shown):
-            await parts.record(index, platform_id)
-        ids += shown
-    else:
-        ids += await adapter.send_text(
-            chat, reply.text, reply_to_id=quoting, choices=reply.choices,
-            feedback_for=feedback_for, parts=parts,
-        )  # fmt: skip
-    if reply.attachment is not None:
-        ids += await adapter.send_attachment(
-            chat, reply.attachment, reply_to_id=quoting, parts=parts.within(ATTACHMENT_PARTS)
-        )
-    return ids

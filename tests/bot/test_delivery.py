@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.delivery import ATTACHMENT_PARTS, Courier
+from bot.delivery import Courier
 from bot.errors import DeliveryError
 from bot.models import Attachment, IncomingMessage, Platform, Reply, VoiceAudio
 from bot.ports.store import State
+from bot.sending import ATTACHMENT_PARTS
 from bot.tasks import TaskSet
 from storage.store import SqlStore
 from tests.fakes.channel import RecordingChannel
