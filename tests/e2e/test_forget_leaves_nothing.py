@@ -31,6 +31,7 @@ from tests.fakes.engines import (
     fake_engines,
 )
 from tests.fakes.graph_server import FakeGraph
+from tests.support.forms import multipart
 from tests.support.media import tone_ogg
 from tests.support.ports import free_port
 from tests.support.settings import make_settings, wa_settings
@@ -76,12 +77,7 @@ class Chat:
         self.session, self.base, self.app = session, base, app
 
     async def send(self, chat: str, **fields: Any) -> None:
-        form = aiohttp.FormData()
-        for name, value in fields.items():
-            if isinstance(value, tuple):
-                form.add_field(name, value[1], filename=value[0], content_type=value[2])
-            else:
-                form.add_field(name, value)
+        form = multipart(**fields)
         async with self.session.post(f"{self.base}/api/chats/{chat}/messages", data=form) as r:
             assert r.status == 202, await r.text()
         await self.app.dispatcher.idle()

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.app import Omnivox, serving
 from bot.audio import encode_voice_note
+from tests.support.forms import multipart
 from tests.support.ports import free_port
 from tests.support.settings import make_settings
 
@@ -36,12 +37,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Client]:
 async def ask(client: Client, chat: str, **fields: Any) -> tuple[list[dict[str, Any]], float]:
     """POST one message; wait for its stored reply; return the chat and the seconds taken."""
     session, base, app = client
-    form = aiohttp.FormData()
-    for name, value in fields.items():
-        if isinstance(value, tuple):
-            form.add_field(name, value[1], filename=value[0], content_type=value[2])
-        else:
-            form.add_field(name, value)
+    form = multipart(**fields)
     began = time.perf_counter()
     async with session.post(f"{base}/api/chats/{chat}/messages", data=form) as response:
         assert response.status == 202, await response.text()

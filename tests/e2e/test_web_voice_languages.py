@@ -21,6 +21,7 @@ from bot.languages import primary_language
 from bot.ports.engines import AudioClip
 from bot.textlang import TextLanguages
 from tests.support.corpus import corpus_path
+from tests.support.forms import multipart
 from tests.support.ports import free_port
 from tests.support.settings import make_settings
 
@@ -43,12 +44,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Client]:
 
 async def post(client: Client, chat: str, **fields: Any) -> None:
     session, base, _ = client
-    form = aiohttp.FormData()
-    for name, value in fields.items():
-        if isinstance(value, tuple):
-            form.add_field(name, value[1], filename=value[0], content_type=value[2])
-        else:
-            form.add_field(name, value)
+    form = multipart(**fields)
     async with session.post(f"{base}/api/chats/{chat}/messages", data=form) as response:
         assert response.status == 202, await response.text()
 

@@ -16,6 +16,7 @@ from adapters.web.adapter import CHAT_ID_RULE
 from bot.app import Omnivox, serving
 from bot.models import Platform
 from tests.fakes.engines import fake_engines
+from tests.support.forms import multipart
 from tests.support.media import png, tone_ogg
 from tests.support.ports import free_port
 from tests.support.settings import make_settings
@@ -292,12 +293,7 @@ def uploads_in(tmp_path: Path) -> list[Path]:
 
 async def send_form(web: Client, chat: str, **files: tuple[str, bytes, str] | str) -> None:
     session, base, app = web
-    form = aiohttp.FormData()
-    for name, value in files.items():
-        if isinstance(value, tuple):
-            form.add_field(name, value[1], filename=value[0], content_type=value[2])
-        else:
-            form.add_field(name, value)
+    form = multipart(**files)
     async with session.post(f"{base}/api/chats/{chat}/messages", data=form) as response:
         assert response.status == 202, await response.text()
     await app.dispatcher.idle()

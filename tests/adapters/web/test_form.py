@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.web.form import read_form
 from adapters.web.uploads import UploadStore
 from bot.errors import BadInput
+from tests.support.forms import multipart
 from tests.support.media import png
 
 MAX_TEXT = 50
@@ -45,16 +46,6 @@ async def client(uploads: UploadStore) -> AsyncIterator[TestClient]:
 async def send(client: TestClient, **kwargs: Any) -> tuple[int, dict[str, Any]]:
     response = await client.post("/", **kwargs)
     return response.status, await response.json()
-
-
-def multipart(**fields: Any) -> aiohttp.FormData:
-    form = aiohttp.FormData()
-    for name, value in fields.items():
-        if isinstance(value, tuple):
-            form.add_field(name, value[1], filename=value[0], content_type=value[2])
-        else:
-            form.add_field(name, value)
-    return form
 
 
 async def test_json_text(client: TestClient) -> None:
