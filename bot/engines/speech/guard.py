@@ -89,10 +89,8 @@ def is_hallucination(text: str) -> bool:
 
 def _only(plain: str, phrases: tuple[str, ...]) -> bool:
     """Nothing but these phrases, strung together with joining words."""
-    rest = f" {plain} "
-    for phrase in sorted(phrases, key=len, reverse=True):
-        rest = rest.replace(f" {phrase} ", " ")
-        rest = rest.replace(f" {phrase} ", " ")  # a phrase next to itself
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    rest = re.sub(rf"(?<!\S)(?:{alternatives})(?!\S)", " ", plain)
     return not [word for word in rest.split() if word not in _JOINERS]
 
 

@@ -39,6 +39,7 @@ def test_silence_and_near_silence() -> None:
     ["Thank you for watching!", "Thanks for watching!", " you", "You", "you you you",
      "Thank you very much for watching, and thank you for watching.",
      "Thanks for watching. Please subscribe!",
+     "Thank you for watching, thanks for watching, thanks for watching, and you you you.",
      "Subtitles by the Amara.org community", "[Music]", "(applause)", "♪ ♪", "...", ""],
 )
 def test_stock_hallucinations(text: str) -> None:
