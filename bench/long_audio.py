@@ -88,10 +88,11 @@ async def transcribe(data: bytes, seconds: float) -> dict[str, Any]:
     heard = await hear_long(engines.transcriber, audio_blocks(data, block_seconds=10.0),
                             seconds, "es", firm=True, progress=progress)
     elapsed = time.perf_counter() - started
+    peak_mb = memory_mb("VmHWM")
     return {
         "engine_loaded_rss_mb": round(loaded_mb, 1),
-        "peak_rss_mb": round(memory_mb("VmHWM"), 1),
-        "peak_above_loaded_mb": round(memory_mb("VmHWM") - loaded_mb, 1),
+        "peak_rss_mb": round(peak_mb, 1),
+        "peak_above_loaded_mb": round(peak_mb - loaded_mb, 1),
         "elapsed_s": round(elapsed, 1),
         "real_time_factor": round(elapsed / seconds, 3),
         "pieces": heard.pieces,
